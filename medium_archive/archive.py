@@ -1,0 +1,262 @@
+"""The pipeline: one input (a post URL, a saved page, an export file) to one archived post.
+
+``archive_one`` composes urls → fetch → extract → render (markdown + front matter) → store and
+returns an `Outcome`; it never prints and never raises for a per-post failure, so batch callers can
+go on. Nothing here talks to the network directly (fetch.py does) or parses HTML (extract.py does).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from . import fetch, frontmatter, markdown
+from .errors import MediumArchiveError, NotAPost, PostGone
+from .extract import extract_post
+from .model import Post
+from .sources import export as export_source
+from .store import Site
+from .urls import check_url
+
+BodyFormat = Literal["markdown", "html"]
+
+
+class Status(str, enum.Enum):
+    """What happened to one input."""
+
+    ARCHIVED = "archived"
+    UPDATED = "updated"
+    UNCHANGED = "unchanged"
+    SKIPPED = "already archived"
+    NOT_MODIFIED = "not modified"
+    GONE = "gone"
+    CONFLICT = "conflict"
+    FAILED = "failed"
+    DUPLICATE = "duplicate"  # named again in the same import list
+    INVALID = "invalid"  # an import list line that is neither a URL nor an existing file
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """The result of archiving (or syncing) one input."""
+
+    input: str
+    status: Status
+    post_id: str = ""
+    path: str = ""
+    error: str = ""
+    warnings: tuple[str, ...] = ()
+    changes: tuple[str, ...] = ()
+
+    @property
+    def failed(self) -> bool:
+        return self.status in (Status.FAILED, Status.GONE, Status.INVALID)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "input": self.input,
+            "post_id": self.post_id or None,
+            "status": self.status.value,
+            "path": self.path or None,
+            "error": self.error or None,
+            "warnings": list(self.warnings),
+        }
+
+
+@dataclass(frozen=True)
+class Options:
+    """How posts are rendered and written."""
+
+    body_format: BodyFormat = "markdown"
+    images: bool = False
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """A post read from its source, with the HTTP validators that re-sync needs."""
+
+    post: Post
+    etag: str = ""
+    last_modified: str = ""
+    not_modified: bool = False
+
+
+def read_saved_page(path: Path) -> str:
+    """The text of a saved page: UTF-8 (with or without BOM), else the charset the page declares."""
+    data = path.read_bytes()
+    return fetch.decode_body(data, "")
+
+
+def load_post(
+    source: str,
+    *,
+    session: Any,
+    etag: str = "",
+    last_modified: str = "",
+) -> Loaded:
+    """Read one input into a `Post`: a saved ``.html`` file (a page or an export file) or a URL."""
+    path = Path(source).expanduser()
+    if path.is_file():
+        return load_saved(source)
+    url = check_url(source)
+    page = fetch.fetch_page(session, url, etag=etag or None, last_modified=last_modified or None)
+    if page.not_modified:
+        raise _NotModified(page.etag, page.last_modified)
+    validators = page.etag or "", page.last_modified or ""
+    return load_fetched(page.text, page.final_url, source, *validators)
+
+
+def load_saved(source: str) -> Loaded:
+    """Read a saved ``.html`` file (a page or an account-export post) into a `Post`."""
+    path = Path(source).expanduser()
+    try:
+        html = read_saved_page(path)
+    except OSError as exc:
+        raise MediumArchiveError(f"{source}: cannot read the file ({exc.strerror})") from exc
+    if export_source.looks_like_export(html):
+        exported = export_source.parse_export_post(html, path.name).post
+        if exported is None:
+            raise NotAPost(f"{source}: an account-export page that is not a post; skip it")
+        post = exported
+    else:
+        post = extract_post(html, source)
+    return Loaded(dataclasses.replace(post, source=source))
+
+
+def load_fetched(
+    html: str, final_url: str, source: str, etag: str = "", last_modified: str = ""
+) -> Loaded:
+    """A fetched page's text into a `Post`, keeping the validators re-sync needs."""
+    post = extract_post(html, final_url)
+    return Loaded(
+        dataclasses.replace(post, source=source), etag=etag, last_modified=last_modified
+    )
+
+
+class _NotModified(Exception):
+    def __init__(self, etag: str | None, last_modified: str | None) -> None:
+        super().__init__("not modified")
+        self.etag = etag or ""
+        self.last_modified = last_modified or ""
+
+
+def render_body(post: Post, body_format: BodyFormat) -> str:
+    """The post's body as Markdown, or as sanitised HTML for ``--body html``."""
+    if body_format == "html":
+        return markdown.to_clean_html(post.body_html)
+    return markdown.to_markdown(post.body_html)
+
+
+def archive_meta(loaded: Loaded) -> dict[str, Any]:
+    """The ``_archive`` front-matter map: what re-sync needs (see frontmatter.py)."""
+    meta: dict[str, Any] = {}
+    if loaded.etag:
+        meta["etag"] = loaded.etag
+    if loaded.last_modified:
+        meta["lastModified"] = loaded.last_modified
+    return meta
+
+
+def render_post(
+    loaded: Loaded, *, site: Site, rel_path: str, options: Options
+) -> str:
+    """The whole file text of one post: front matter and body."""
+    body = render_body(loaded.post, options.body_format)
+    meta = frontmatter.front_matter(
+        loaded.post, source_path=rel_path, body_markdown=body, archive=archive_meta(loaded)
+    )
+    return frontmatter.dumps(meta, body)
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A post rendered and ready to write: the CPU work done, nothing written yet.
+
+    Small and picklable, so batch imports can render in worker processes and write here.
+    """
+
+    source: str
+    post_id: str
+    rel_path: str
+    text: str
+    warnings: tuple[str, ...] = ()
+
+
+def prepare_post(loaded: Loaded, *, site: Site, options: Options, source: str) -> Prepared:
+    """Render one loaded post into the text of its file and the path it belongs at."""
+    post = loaded.post
+    rel_path = site.path_for(post)
+    text = render_post(loaded, site=site, rel_path=rel_path, options=options)
+    return Prepared(source, post.id, rel_path, text, post.warnings)
+
+
+def parse_saved(source: str, site_root: str, options: Options) -> Prepared:
+    """Read and render a saved file (pure CPU and reads; safe to run in a worker process)."""
+    site = Site(Path(site_root))
+    return prepare_post(load_saved(source), site=site, options=options, source=source)
+
+
+def parse_fetched(
+    html: str,
+    final_url: str,
+    source: str,
+    validators: tuple[str, str],
+    site_root: str,
+    options: Options,
+) -> Prepared:
+    """Extract and render a fetched page (pure CPU; safe to run in a worker process)."""
+    loaded = load_fetched(html, final_url, source, *validators)
+    return prepare_post(loaded, site=Site(Path(site_root)), options=options, source=source)
+
+
+def write_prepared(prepared: Prepared, *, site: Site) -> Outcome:
+    """Write a rendered post; the file is found by post id and renamed if needed."""
+    result = site.write(prepared.post_id, prepared.rel_path, prepared.text)
+    status = {
+        "created": Status.ARCHIVED,
+        "updated": Status.UPDATED,
+        "unchanged": Status.UNCHANGED,
+    }[result.status]
+    return Outcome(
+        prepared.source, status, prepared.post_id, str(result.path), warnings=prepared.warnings
+    )
+
+
+def save_post(loaded: Loaded, *, site: Site, options: Options, source: str) -> Outcome:
+    """Render and write one loaded post; the file is found by post id and renamed if needed."""
+    prepared = prepare_post(loaded, site=site, options=options, source=source)
+    return write_prepared(prepared, site=site)
+
+
+def failure(source: str, exc: MediumArchiveError) -> Outcome:
+    """The outcome of an input that could not be archived: GONE for 404/410, else FAILED."""
+    status = Status.GONE if isinstance(exc, PostGone) else Status.FAILED
+    return Outcome(source, status, error=str(exc))
+
+
+def archive_one(
+    source: str,
+    *,
+    site: Site,
+    session: Any,
+    options: Options = Options(),
+    validators: Mapping[str, str] | None = None,
+) -> Outcome:
+    """Archive one input; every domain error becomes a FAILED (or GONE) outcome."""
+    validators = validators or {}
+    try:
+        loaded = load_post(
+            source,
+            session=session,
+            etag=validators.get("etag", ""),
+            last_modified=validators.get("lastModified", ""),
+        )
+        return save_post(loaded, site=site, options=options, source=source)
+    except _NotModified:
+        return Outcome(source, Status.NOT_MODIFIED)
+    except MediumArchiveError as exc:
+        return failure(source, exc)

@@ -1,0 +1,390 @@
+"""The batch runner: many inputs through N workers, streamed, stoppable; and batch import.
+
+Owns the concurrency of ``import``: a bounded work queue fed lazily from the input iterator (the
+list is never materialised, so memory does not grow with its length), N worker threads calling a
+``work`` function (a parameter, so the runner is tested without a network), results yielded as
+they finish, and a stop flag (set by the CLI's SIGINT/SIGTERM handlers, or by ``--fail-fast``)
+after which workers finish the item in hand and take no new one. `WriteGate` lets the caller make
+sure no file write is half done when it gives up waiting for stuck workers.
+
+`import_entries` is ``import`` itself: each list entry is skipped when its post is already in
+the site (known from the URL's post id, so without fetching), else fetched in a worker thread,
+extracted and rendered (in a process pool when ``parse_processes`` > 0, since that part is CPU
+bound and holds the GIL), and written through the `WriteGate`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+import queue
+import signal
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Executor, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar, cast
+
+from . import archive, fetch
+from .archive import Options, Outcome, Prepared, Status
+from .errors import MediumArchiveError
+from .sources.urllist import ListEntry, ListError
+from .store import ArchivedFile, Site
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+#: How often blocked queue operations look at the stop flag, in seconds.
+POLL = 0.1
+#: After a stop, how long finished-but-unreported items and in-flight work are waited for.
+DEFAULT_GRACE = 5.0
+
+
+class Abandoned(Exception):
+    """The batch stopped waiting for this item: it must not start writing."""
+
+
+class WriteGate:
+    """Lets writes run until `close`, which then waits for those in progress to end."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._active = 0
+        self._closed = False
+
+    @contextlib.contextmanager
+    def writing(self) -> Iterator[None]:
+        """Wrap one file write; raises `Abandoned` once the gate is closed."""
+        with self._cond:
+            if self._closed:
+                raise Abandoned("the batch was stopped")
+            self._active += 1
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._active -= 1
+                self._cond.notify_all()
+
+    def close(self, timeout: float = 10.0) -> bool:
+        """Refuse new writes and wait for the running ones; True when none is left running."""
+        with self._cond:
+            self._closed = True
+            return self._cond.wait_for(lambda: self._active == 0, timeout)
+
+
+@dataclass(frozen=True)
+class Done(Generic[T, R]):
+    """One finished item and its result."""
+
+    item: T
+    result: R
+
+
+_END = object()
+
+
+def _put(q: queue.Queue[object], value: object, stopped: Callable[[], bool]) -> bool:
+    """Put into a bounded queue, giving up once ``stopped()``; True when it was put."""
+    while not stopped():
+        try:
+            q.put(value, timeout=POLL)
+            return True
+        except queue.Full:
+            continue
+    return False
+
+
+def run_batch(
+    items: Iterable[T],
+    work: Callable[[T], R],
+    *,
+    jobs: int = 4,
+    stop: threading.Event | None = None,
+    on_error: Callable[[T, Exception], R],
+    grace: float = DEFAULT_GRACE,
+    backlog: int | None = None,
+) -> Iterator[Done[T, R]]:
+    """Run ``work`` on every item with ``jobs`` threads; yield each `Done` as it finishes.
+
+    Items are pulled from ``items`` only as workers become free (at most ``backlog`` waiting,
+    2 x jobs by default). An exception from ``work`` becomes ``on_error(item, exc)``, so one bad
+    item never ends the batch. Once ``stop`` is set no new item is started; items in hand are
+    waited for up to ``grace`` seconds, then the generator returns (stuck workers are daemon
+    threads and are left behind). Closing the generator early winds the workers down too.
+    """
+    if jobs < 1:
+        raise ValueError("jobs must be at least 1")
+    stop = stop if stop is not None else threading.Event()
+    halt = threading.Event()  # set when the consumer is gone: everything winds down
+
+    def stopped() -> bool:
+        return stop.is_set() or halt.is_set()
+
+    todo: queue.Queue[object] = queue.Queue(maxsize=backlog or 2 * jobs)
+    done: queue.Queue[object] = queue.Queue()
+    feed_error: list[BaseException] = []
+
+    def feed() -> None:
+        try:
+            for item in items:
+                if not _put(todo, item, stopped):
+                    return
+        except BaseException as exc:  # reading the input failed: end the batch, report it
+            feed_error.append(exc)
+        finally:
+            for _ in range(jobs):
+                if not _put(todo, _END, stopped):
+                    break
+
+    def serve() -> None:
+        try:
+            while not stopped():
+                try:
+                    value = todo.get(timeout=POLL)
+                except queue.Empty:
+                    continue
+                if value is _END:
+                    return
+                item = cast(T, value)  # the feeder puts only items and _END
+                try:
+                    result = work(item)
+                except Exception as exc:  # one bad item must not end the batch
+                    result = on_error(item, exc)
+                done.put(Done(item, result))
+        finally:
+            done.put(_END)
+
+    threads = [threading.Thread(target=feed, name="batch-feed", daemon=True)]
+    threads += [
+        threading.Thread(target=serve, name=f"batch-worker-{n}", daemon=True) for n in range(jobs)
+    ]
+    for thread in threads:
+        thread.start()
+    running = jobs
+    deadline: float | None = None
+    try:
+        while running:
+            if stop.is_set() and deadline is None:
+                deadline = time.monotonic() + grace
+            if deadline is not None and time.monotonic() > deadline:
+                return
+            try:
+                value = done.get(timeout=POLL)
+            except queue.Empty:
+                continue
+            if value is _END:
+                running -= 1
+                continue
+            assert isinstance(value, Done)
+            yield value
+        if feed_error:
+            raise feed_error[0]
+    finally:
+        halt.set()
+
+
+#: The order of statuses in a summary line.
+_SUMMARY_ORDER = (
+    Status.ARCHIVED,
+    Status.UPDATED,
+    Status.UNCHANGED,
+    Status.NOT_MODIFIED,
+    Status.SKIPPED,
+    Status.DUPLICATE,
+    Status.CONFLICT,
+    Status.GONE,
+    Status.FAILED,
+    Status.INVALID,
+)
+
+
+@dataclass
+class Tally:
+    """Counts of outcomes by status, for progress and the summary line."""
+
+    counts: dict[Status, int] = field(default_factory=dict)
+
+    def add(self, outcome: Outcome) -> None:
+        self.counts[outcome.status] = self.counts.get(outcome.status, 0) + 1
+
+    @property
+    def done(self) -> int:
+        return sum(self.counts.values())
+
+    @property
+    def failed(self) -> int:
+        return sum(n for status, n in self.counts.items() if Outcome("", status).failed)
+
+    def as_dict(self) -> dict[str, int]:
+        return {status.value: self.counts.get(status, 0) for status in _SUMMARY_ORDER}
+
+    def summary(self) -> str:
+        """``"3 archived, 1 already archived, 2 failed"``: every status seen, "failed" always."""
+        parts = [
+            f"{self.counts.get(status, 0)} {status.value}"
+            for status in _SUMMARY_ORDER
+            if self.counts.get(status) or status is Status.FAILED
+        ]
+        return ", ".join(parts)
+
+
+# --- batch import -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ImportSettings:
+    """How ``import`` runs: workers, re-fetching, rendering, where CPU work happens."""
+
+    jobs: int = 4
+    refresh: bool = False
+    options: Options = field(default_factory=Options)
+    #: Worker processes for extracting and rendering; 0 renders in the fetching threads.
+    parse_processes: int = 0
+
+
+def _ignore_interrupts() -> None:
+    """Pool workers leave Ctrl-C to the parent, which stops the batch cleanly."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def make_parse_pool(processes: int) -> ProcessPoolExecutor:
+    """A pool of fresh (spawned, so no thread state is forked) processes for CPU work."""
+    return ProcessPoolExecutor(
+        max_workers=processes,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=_ignore_interrupts,
+    )
+
+
+class _Parser:
+    """Runs the CPU part of archiving a post, here or in a process pool."""
+
+    def __init__(self, pool: Executor | None, site: Site, options: Options) -> None:
+        self.pool = pool
+        self.site_root = str(site.root)
+        self.options = options
+
+    def _run(self, fn: Callable[..., Prepared], *args: Any) -> Prepared:
+        if self.pool is None:
+            return fn(*args)
+        return self.pool.submit(fn, *args).result()
+
+    def saved(self, source: str) -> Prepared:
+        return self._run(archive.parse_saved, source, self.site_root, self.options)
+
+    def fetched(self, page: fetch.Page, source: str) -> Prepared:
+        validators = (page.etag or "", page.last_modified or "")
+        return self._run(
+            archive.parse_fetched,
+            page.text,
+            page.final_url,
+            source,
+            validators,
+            self.site_root,
+            self.options,
+        )
+
+
+class _Importer:
+    """The work function of one import: one list item in, one `Outcome` out."""
+
+    def __init__(
+        self,
+        *,
+        site: Site,
+        session: Any,
+        settings: ImportSettings,
+        parser: _Parser,
+        gate: WriteGate,
+        fetch_page: Callable[..., fetch.Page],
+    ) -> None:
+        self.site = site
+        self.session = session
+        self.settings = settings
+        self.parser = parser
+        self.gate = gate
+        self.fetch_page = fetch_page
+        self.archived: dict[str, ArchivedFile] = site.index()  # as it was when the run began
+
+    def __call__(self, item: ListEntry | ListError) -> Outcome:
+        if isinstance(item, ListError):
+            return Outcome(item.text, Status.INVALID, error=str(item))
+        if item.duplicate_of is not None:
+            note = f"line {item.line}: same post as line {item.duplicate_of}; archived once"
+            return Outcome(item.source, Status.DUPLICATE, item.post_id or "", warnings=(note,))
+        try:
+            return self.archive(item)
+        except MediumArchiveError as exc:
+            return archive.failure(item.source, exc)
+
+    def known(self, post_id: str | None) -> ArchivedFile | None:
+        return self.archived.get(post_id) if post_id else None
+
+    def skipped(self, source: str, known: ArchivedFile) -> Outcome:
+        return Outcome(source, Status.SKIPPED, known.post_id, known.path)
+
+    def archive(self, item: ListEntry) -> Outcome:
+        refresh = self.settings.refresh
+        if item.is_file:
+            prepared = self.parser.saved(item.source)
+        else:
+            known = self.known(item.post_id)
+            if known is not None and not refresh:
+                return self.skipped(item.source, known)  # no request at all
+            validators = known.archive if known is not None else {}
+            page = self.fetch_page(
+                self.session,
+                item.source,
+                etag=validators.get("etag") or None,
+                last_modified=validators.get("lastModified") or None,
+            )
+            if page.not_modified:
+                return Outcome(item.source, Status.NOT_MODIFIED, item.post_id or "")
+            prepared = self.parser.fetched(page, item.source)
+        known = self.known(prepared.post_id)
+        if known is not None and not refresh:
+            return self.skipped(item.source, known)
+        with self.gate.writing():
+            return archive.write_prepared(prepared, site=self.site)
+
+
+def _internal_error(item: ListEntry | ListError, exc: Exception) -> Outcome:
+    source = item.text if isinstance(item, ListError) else item.source
+    return Outcome(source, Status.FAILED, error=f"{source}: unexpected error: {exc!r}")
+
+
+def import_entries(
+    entries: Iterable[ListEntry | ListError],
+    *,
+    site: Site,
+    session: Any,
+    settings: ImportSettings = ImportSettings(),
+    stop: threading.Event | None = None,
+    grace: float = DEFAULT_GRACE,
+    fetch_page: Callable[..., fetch.Page] = fetch.fetch_page,
+) -> Iterator[Done[ListEntry | ListError, Outcome]]:
+    """Archive every entry of an import list; yield each entry with its `Outcome` as it ends.
+
+    Entries are read lazily. After ``stop`` is set, posts in hand are finished (for up to
+    ``grace`` seconds), no new one is started, and no file is left half written.
+    """
+    pool = make_parse_pool(settings.parse_processes) if settings.parse_processes > 0 else None
+    gate = WriteGate()
+    try:
+        work = _Importer(
+            site=site,
+            session=session,
+            settings=settings,
+            parser=_Parser(pool, site, settings.options),
+            gate=gate,
+            fetch_page=fetch_page,
+        )
+        yield from run_batch(
+            entries, work, jobs=settings.jobs, stop=stop, on_error=_internal_error, grace=grace
+        )
+    finally:
+        gate.close()
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)

@@ -1,0 +1,31 @@
+"""Recognising a bot-challenge page (Cloudflare "Just a moment...") served instead of the content.
+
+Pure string checks on the page text, no parsing: `fetch.py` uses it on every response and
+`extract.py` on every page, so it must be cheap and never fail.
+"""
+
+from __future__ import annotations
+
+#: Markers that only Cloudflare's challenge / interstitial pages carry.
+_STRONG_MARKERS = (
+    "window._cf_chl_opt",
+    "_cf_chl_opt={",
+    "/cdn-cgi/challenge-platform/",
+    "cf-browser-verification",
+    "cf_chl_prog",
+    "__cf_chl_tk=",
+    "__cf_chl_f_tk=",
+)
+#: Titles of the challenge page; only trusted together with a Cloudflare mention.
+_TITLES = ("<title>just a moment...</title>", "<title>attention required! | cloudflare</title>")
+#: How much of the page to look at: challenge pages are small and the markers come early.
+_SCAN_LIMIT = 60_000
+
+
+def is_challenge_page(text: str) -> bool:
+    """True when ``text`` is a Cloudflare bot challenge rather than the requested page."""
+    head = text[:_SCAN_LIMIT]
+    if any(marker in head for marker in _STRONG_MARKERS):
+        return True
+    lowered = head.lower()
+    return any(title in lowered for title in _TITLES) and "cloudflare" in lowered

@@ -1,0 +1,39 @@
+"""Entity and whitespace cleanup of text outside code (FORMAT.md, "Entity and text cleanup").
+
+``clean_text`` decodes entity text until none is left (``&amp;comma;`` → ``,``) and turns
+no-break, hair and thin spaces into plain spaces. It is idempotent: cleaning clean text changes
+nothing. Code is never passed through it.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+
+#: An HTML character reference as text: named (``&comma;``), decimal or hex.
+ENTITY_RE = re.compile(r"&(?:[A-Za-z][A-Za-z0-9]{1,31}|#[0-9]{1,7}|#[xX][0-9A-Fa-f]{1,6});")
+#: No-break space, hair space, thin space, narrow no-break space, figure space.
+_ODD_SPACES = str.maketrans({"\u00a0": " ", "\u200a": " ", "\u2009": " ", "\u202f": " ", "\u2007": " "})
+_MAX_ROUNDS = 8
+
+
+def decode_entities(text: str) -> str:
+    """Decode character references repeatedly until no decodable one is left."""
+    for _ in range(_MAX_ROUNDS):
+        if "&" not in text or not ENTITY_RE.search(text):
+            break
+        decoded = html.unescape(text)
+        if decoded == text:
+            break
+        text = decoded
+    return text
+
+
+def clean_text(text: str) -> str:
+    """Entities decoded to a fixpoint, odd spaces made plain. Idempotent."""
+    return decode_entities(text).translate(_ODD_SPACES)
+
+
+def has_entity_text(text: str) -> bool:
+    """True when decodable entity text is left in ``text``."""
+    return any(html.unescape(m.group(0)) != m.group(0) for m in ENTITY_RE.finditer(text))

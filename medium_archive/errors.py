@@ -1,0 +1,52 @@
+"""The domain errors of medium-archive: one small hierarchy.
+
+Every message reads well after ``Error: `` on one line: it says what went wrong and what to do.
+Nothing here imports click or does I/O.
+"""
+
+from __future__ import annotations
+
+
+class MediumArchiveError(Exception):
+    """Base class: anything medium-archive reports to the user."""
+
+
+class InvalidInput(MediumArchiveError):
+    """The input is neither an http(s) URL nor an existing file."""
+
+
+class FetchError(MediumArchiveError):
+    """A page could not be fetched (network error, HTTP error, too large, not HTML)."""
+
+    def __init__(self, message: str, *, url: str = "", status: int | None = None) -> None:
+        super().__init__(message)
+        self.url = url
+        self.status = status
+
+
+class PostGone(FetchError):
+    """The post answered 404 or 410: it was deleted or never existed."""
+
+
+class Blocked(FetchError):
+    """Medium (or Cloudflare in front of it) answered with a bot challenge instead of the page."""
+
+
+class NotAPost(MediumArchiveError):
+    """The page is Medium's but not a single post (a profile, tag archive, publication home)."""
+
+
+class ExtractError(MediumArchiveError):
+    """A required field could not be found in a page that looked like a post."""
+
+    def __init__(self, message: str, *, field: str = "") -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class StoreError(MediumArchiveError):
+    """The site directory cannot be read or written, or an archived file cannot be parsed."""
+
+
+class SourceError(MediumArchiveError):
+    """A list, feed or account export could not be read."""

@@ -1,0 +1,637 @@
+"""The network: the one module that imports requests.
+
+Owns the HTTP session (browser-like headers, urllib3 retries with backoff, connection pool),
+per-host politeness shared by all worker threads (``HostLimiter``), and turning a response into a
+small value (``Page`` for HTML and feeds, ``Blob`` for images) or into one of the domain errors
+(``FetchError``, ``PostGone``, ``Blocked``) with a one-line message. It never parses HTML and never
+writes files.
+"""
+
+from __future__ import annotations
+
+import codecs
+import math
+import re
+import socket
+import ssl
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from http import HTTPStatus
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+import requests
+import urllib3.exceptions as u3
+from requests.adapters import HTTPAdapter
+from urllib3.connectionpool import ConnectionPool
+from urllib3.response import BaseHTTPResponse
+from urllib3.util.retry import Retry
+
+from .challenge import is_challenge_page
+from .errors import Blocked, FetchError, PostGone
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
+
+TOOL_NAME = "medium-archive"
+#: A current desktop Chrome string plus our name, so sites see a browser and admins see who we are.
+DEFAULT_USER_AGENT = (
+    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
+    f"Chrome/126.0.0.0 Safari/537.36 {TOOL_NAME}"
+)
+HTML_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+FEED_ACCEPT = (
+    "application/rss+xml,application/atom+xml,application/xml;q=0.9,text/xml;q=0.9,"
+    "text/html;q=0.5,*/*;q=0.1"
+)
+IMAGE_ACCEPT = "image/avif,image/webp,image/apng,image/*,*/*;q=0.8"
+
+DEFAULT_TIMEOUT: tuple[float, float] = (10, 30)
+MAX_BYTES = 10 * 1024 * 1024
+MAX_REDIRECTS = 10
+#: Statuses urllib3 retries (with backoff, honouring Retry-After).
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+#: The longest Retry-After we honour; longer ones are cut to this so a batch never hangs for hours.
+MAX_RETRY_AFTER = 120.0
+#: How much of a body is searched for ``<meta charset>`` / ``<?xml encoding>``.
+SNIFF_BYTES = 4096
+
+HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
+XML_TYPES = frozenset(
+    {"application/xml", "text/xml", "application/rss+xml", "application/atom+xml"}
+)
+_CHALLENGE_STATUSES = frozenset({403, 429, 503})
+_GONE_STATUSES = frozenset({404, 410})
+_CHUNK = 64 * 1024
+#: How much of an error page (403/429/503) is read to look for a challenge.
+_CHALLENGE_SCAN_BYTES = 256 * 1024
+
+_META_CHARSET_RE = re.compile(
+    rb"""<meta[^>]*?charset\s*=\s*["']?\s*([A-Za-z0-9._:-]+)""", re.IGNORECASE
+)
+_XML_ENCODING_RE = re.compile(rb"""^<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._:-]+)""")
+_BOMS = (
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+#: Labels browsers decode as windows-1252 (WHATWG Encoding Standard), not as Latin-1.
+_WINDOWS_1252_LABELS = frozenset(
+    {"iso-8859-1", "iso8859-1", "latin-1", "latin1", "us-ascii", "ascii"}
+)
+
+
+@dataclass(frozen=True)
+class Page:
+    """An HTML page (or feed) as fetched: ``text`` is empty when ``not_modified`` (HTTP 304)."""
+
+    url: str
+    final_url: str
+    status: int
+    text: str
+    headers: dict[str, str]
+    etag: str | None = None
+    last_modified: str | None = None
+    not_modified: bool = False
+
+
+@dataclass(frozen=True)
+class Blob:
+    """A binary resource (an image) as fetched: ``data`` is empty when ``not_modified``."""
+
+    url: str
+    final_url: str
+    status: int
+    content_type: str
+    data: bytes
+    headers: dict[str, str]
+    etag: str | None = None
+    last_modified: str | None = None
+    not_modified: bool = False
+
+
+# --- politeness -------------------------------------------------------------------------------
+
+
+class HostLimiter:
+    """Per-host pacing shared by every thread using one session.
+
+    ``wait(host)`` blocks until a request to ``host`` may start: at most ``rate`` starts per second
+    per host, across all threads. ``penalize(host, seconds)`` holds every worker for that host
+    (a 429 or Retry-After seen by one worker slows all of them). ``rate=math.inf`` only applies
+    penalties.
+    """
+
+    def __init__(self, rate: float) -> None:
+        if not rate > 0:
+            raise ValueError(f"rate must be more than 0 requests per second, not {rate!r}")
+        self.rate = rate
+        self._interval = 0.0 if math.isinf(rate) else 1.0 / rate
+        self._lock = threading.Lock()
+        self._next_start: dict[str, float] = {}
+
+    def wait(self, host: str) -> float:
+        """Block until a request to ``host`` may start; return the seconds waited."""
+        key = _host_key(host)
+        waited = 0.0
+        while True:
+            with self._lock:
+                now = time.monotonic()
+                start = self._next_start.get(key, now)
+                if start <= now:
+                    self._next_start[key] = now + self._interval
+                    return waited
+                delay = start - now
+            # Re-checked after sleeping: a penalty may have arrived meanwhile.
+            time.sleep(delay)
+            waited += delay
+
+    def penalize(self, host: str, seconds: float) -> None:
+        """Hold every request to ``host`` until ``seconds`` from now (never shortens a wait)."""
+        if seconds <= 0:
+            return
+        key = _host_key(host)
+        with self._lock:
+            until = time.monotonic() + seconds
+            self._next_start[key] = max(self._next_start.get(key, until), until)
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        del state["_lock"]
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._lock = threading.Lock()
+
+
+def _hostname(url: str) -> str:
+    try:
+        return urlsplit(url).hostname or ""
+    except ValueError:
+        return ""
+
+
+def _host_key(host: str) -> str:
+    key = host.strip("[]").lower()
+    return key[4:] if key.startswith("www.") else key
+
+
+class PoliteRetry(Retry):
+    """urllib3 ``Retry`` that reports 429 / Retry-After to a ``HostLimiter`` and waits through it.
+
+    ``increment`` penalizes the host (so all workers back off) and does not retry a Cloudflare
+    challenge; ``sleep`` waits for the limiter, so every retry is paced like a first request.
+    ``new()`` (used by urllib3 for every copy) carries ``limiter`` and ``host`` along.
+    """
+
+    def __init__(
+        self, *args: Any, limiter: HostLimiter | None = None, host: str = "", **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.limiter = limiter
+        self.host = host
+
+    def new(self, **kw: Any) -> Self:
+        kw.setdefault("limiter", self.limiter)
+        kw.setdefault("host", self.host)
+        return super().new(**kw)
+
+    def increment(
+        self,
+        method: str | None = None,
+        url: str | None = None,
+        response: BaseHTTPResponse | None = None,
+        error: Exception | None = None,
+        _pool: ConnectionPool | None = None,
+        _stacktrace: TracebackType | None = None,
+    ) -> Self:
+        host = (_pool.host if _pool is not None else None) or self.host
+        if response is not None:
+            if _is_challenge_header(response.headers.get("cf-mitigated")):
+                # Retrying a bot check only annoys it; urllib3 returns this response as final.
+                reason = u3.ResponseError("bot challenge, not retried")
+                raise u3.MaxRetryError(_pool, url or "", reason)  # type: ignore[arg-type]
+            if self.limiter is not None and host:
+                self.limiter.penalize(host, self._penalty(response))
+        new = super().increment(method, url, response, error, _pool, _stacktrace)
+        new.host = host
+        return new
+
+    def get_retry_after(self, response: BaseHTTPResponse) -> float | None:
+        try:
+            seconds = super().get_retry_after(response)
+        except u3.InvalidHeader:
+            return None
+        return None if seconds is None else min(seconds, MAX_RETRY_AFTER)
+
+    def sleep(self, response: BaseHTTPResponse | None = None) -> None:
+        if self.limiter is None:
+            super().sleep(response)
+            return
+        told = response is not None and self.respect_retry_after_header
+        if not (told and response is not None and self.get_retry_after(response)):
+            time.sleep(self.get_backoff_time())  # this worker's own backoff
+        self.limiter.wait(self.host)  # includes any penalty increment() recorded
+
+    def _penalty(self, response: BaseHTTPResponse) -> float:
+        """Seconds every worker for this host should hold off after ``response``."""
+        if self.respect_retry_after_header:
+            retry_after = self.get_retry_after(response)
+            if retry_after:
+                return retry_after
+        if response.status == 429:
+            return float(min(self.backoff_factor * 2 ** len(self.history), self.backoff_max))
+        return 0.0
+
+
+class _PoliteAdapter(HTTPAdapter):
+    """Sends every request (each redirect hop too) through the retry's ``HostLimiter``."""
+
+    def send(
+        self, request: requests.PreparedRequest, *args: Any, **kwargs: Any
+    ) -> requests.Response:
+        retry = self.max_retries
+        if isinstance(retry, PoliteRetry) and retry.limiter is not None:
+            retry.limiter.wait(_hostname(request.url or ""))
+        return super().send(request, *args, **kwargs)
+
+
+def make_session(
+    *,
+    user_agent: str = DEFAULT_USER_AGENT,
+    retries: int = 3,
+    backoff: float = 0.5,
+    pool_size: int = 10,
+    limiter: HostLimiter | None = None,
+) -> requests.Session:
+    """A session for fetching Medium: browser-like headers, retries with backoff, pooling.
+
+    Share one session (and so one ``limiter``) between the worker threads of a batch;
+    ``pool_size`` should be at least the number of workers. Without a ``limiter`` requests are
+    not paced, but a 429 / Retry-After still holds back every thread using this session.
+    """
+    retry = PoliteRetry(
+        total=retries,
+        backoff_factor=backoff,
+        status_forcelist=RETRY_STATUSES,
+        allowed_methods=frozenset({"GET", "HEAD"}),
+        respect_retry_after_header=True,
+        raise_on_status=False,
+        limiter=limiter if limiter is not None else HostLimiter(math.inf),
+    )
+    adapter = _PoliteAdapter(pool_connections=pool_size, pool_maxsize=pool_size, max_retries=retry)
+    session = requests.Session()
+    session.mount("https://", adapter)
+    session.mount("http://", adapter)
+    session.max_redirects = MAX_REDIRECTS
+    session.headers.update(
+        {"User-Agent": user_agent, "Accept": HTML_ACCEPT, "Accept-Language": "en-US,en;q=0.9"}
+    )
+    return session
+
+
+# --- fetching ---------------------------------------------------------------------------------
+
+
+def fetch_page(
+    session: requests.Session,
+    url: str,
+    *,
+    timeout: float | tuple[float, float] = DEFAULT_TIMEOUT,
+    max_bytes: int = MAX_BYTES,
+    etag: str | None = None,
+    last_modified: str | None = None,
+    accept_xml: bool = False,
+) -> Page:
+    """Fetch an HTML page (or, with ``accept_xml``, an RSS/Atom feed) as decoded text.
+
+    Raises ``PostGone`` (404/410), ``Blocked`` (Cloudflare bot check) or ``FetchError``.
+    """
+    accept = FEED_ACCEPT if accept_xml else HTML_ACCEPT
+    with (
+        _translated_errors(url, timeout),
+        _get(session, url, accept, timeout, etag, last_modified) as response,
+    ):
+        headers = _lowered(response)
+        if response.status_code == 304:
+            etag_304, modified_304 = _validators(headers, etag)
+            return Page(url, response.url, 304, "", headers, etag_304, modified_304, True)
+        _check_status(url, response, max_bytes)
+        content_type = headers.get("content-type", "")
+        _check_content_type(url, content_type, accept_xml)
+        data = _read_body(url, response, max_bytes)
+    text = decode_body(data, content_type)
+    if is_challenge_page(text):
+        raise _blocked(url, response.status_code)
+    new_etag, new_modified = _validators(headers)
+    return Page(url, response.url, response.status_code, text, headers, new_etag, new_modified)
+
+
+def fetch_bytes(
+    session: requests.Session,
+    url: str,
+    *,
+    timeout: float | tuple[float, float] = DEFAULT_TIMEOUT,
+    max_bytes: int = MAX_BYTES,
+    etag: str | None = None,
+    last_modified: str | None = None,
+) -> Blob:
+    """Fetch a binary resource (an image); the caller checks ``content_type``.
+
+    Same errors as ``fetch_page``; an HTML challenge page in place of the image is ``Blocked``.
+    """
+    with (
+        _translated_errors(url, timeout),
+        _get(session, url, IMAGE_ACCEPT, timeout, etag, last_modified) as response,
+    ):
+        headers = _lowered(response)
+        content_type = headers.get("content-type", "")
+        if response.status_code == 304:
+            etag_304, modified_304 = _validators(headers, etag)
+            return Blob(
+                url, response.url, 304, content_type, b"", headers, etag_304, modified_304, True
+            )
+        _check_status(url, response, max_bytes)
+        data = _read_body(url, response, max_bytes)
+    if _media_type(content_type) in HTML_TYPES and is_challenge_page(
+        decode_body(data, content_type)
+    ):
+        raise _blocked(url, response.status_code)
+    new_etag, new_modified = _validators(headers)
+    return Blob(
+        url, response.url, response.status_code, content_type, data, headers, new_etag, new_modified
+    )
+
+
+def decode_body(data: bytes, content_type: str = "") -> str:
+    """Decode an HTML/XML body: BOM, else header charset, else ``<meta>``/``<?xml>``, else UTF-8.
+
+    A BOM is checked first because it is unambiguous (the WHATWG order); Latin-1 labels decode as
+    windows-1252 as browsers do; undecodable bytes become U+FFFD instead of failing.
+    """
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            return data[len(bom) :].decode(encoding, errors="replace")
+    encoding = (
+        _usable_encoding(_header_charset(content_type))
+        or _usable_encoding(_sniffed_charset(data[:SNIFF_BYTES]))
+        or "utf-8"
+    )
+    return data.decode(encoding, errors="replace")
+
+
+@contextmanager
+def _get(
+    session: requests.Session,
+    url: str,
+    accept: str,
+    timeout: float | tuple[float, float],
+    etag: str | None,
+    last_modified: str | None,
+) -> Iterator[requests.Response]:
+    headers = {"Accept": accept}
+    if etag:
+        headers["If-None-Match"] = etag
+    if last_modified:
+        headers["If-Modified-Since"] = last_modified
+    try:
+        response = session.get(url, headers=headers, timeout=timeout, stream=True)
+    except ValueError as exc:  # urllib.parse rejects some URLs before requests sees them
+        if isinstance(exc, requests.RequestException):
+            raise
+        raise requests.exceptions.InvalidURL(str(exc)) from exc
+    try:
+        yield response
+    finally:
+        response.close()
+
+
+def _lowered(response: requests.Response) -> dict[str, str]:
+    return {key.lower(): value for key, value in response.headers.items()}
+
+
+def _validators(headers: dict[str, str], etag: str | None = None) -> tuple[str | None, str | None]:
+    """The response's ETag and Last-Modified (a 304 may omit the ETag: keep the one we sent)."""
+    return headers.get("etag") or etag, headers.get("last-modified")
+
+
+def _check_status(url: str, response: requests.Response, max_bytes: int) -> None:
+    status = response.status_code
+    if _is_challenge_header(response.headers.get("cf-mitigated")):
+        raise _blocked(url, status)
+    if status in _GONE_STATUSES:
+        raise PostGone(
+            f"{url}: HTTP {status} {_reason(response)}: the post was deleted or the URL is wrong",
+            url=url,
+            status=status,
+        )
+    if status < 400:
+        return
+    if status in _CHALLENGE_STATUSES:
+        head = _read_head(response, min(max_bytes, _CHALLENGE_SCAN_BYTES))
+        if is_challenge_page(decode_body(head, response.headers.get("content-type", ""))):
+            raise _blocked(url, status)
+    attempts = _attempts(response)
+    tried = f" after {attempts} attempts" if attempts > 1 else ""
+    raise FetchError(
+        f"{url}: HTTP {status} {_reason(response)}{tried}; {_status_hint(status)}",
+        url=url,
+        status=status,
+    )
+
+
+def _status_hint(status: int) -> str:
+    if status == 429:
+        return "the site asks us to slow down: wait a few minutes and retry with fewer workers"
+    if status >= 500:
+        return "the server is having trouble: try again later"
+    if status in (401, 403):
+        return (
+            "access was refused: open the post in a browser, save the page (Ctrl+S) and "
+            "archive the saved .html file"
+        )
+    return "check the URL"
+
+
+def _check_content_type(url: str, content_type: str, accept_xml: bool) -> None:
+    media = _media_type(content_type)
+    if not media or media in HTML_TYPES:
+        return
+    if accept_xml and (media in XML_TYPES or media.endswith("+xml")):
+        return
+    wanted = "an HTML page or an RSS/Atom feed" if accept_xml else "an HTML page"
+    raise FetchError(
+        f"{url}: expected {wanted} but the server sent {media!r}; check that the URL is a post",
+        url=url,
+    )
+
+
+def _read_body(url: str, response: requests.Response, max_bytes: int) -> bytes:
+    declared = response.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > max_bytes:
+        raise _too_large(url, f"is {_size(int(declared))}", max_bytes)
+    chunks: list[bytes] = []
+    total = 0
+    for chunk in response.iter_content(_CHUNK):
+        total += len(chunk)
+        if total > max_bytes:
+            raise _too_large(url, f"is more than {_size(total)} (stopped reading)", max_bytes)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _read_head(response: requests.Response, limit: int) -> bytes:
+    """Up to about ``limit`` bytes of the body (an error page), never failing on size."""
+    chunks: list[bytes] = []
+    total = 0
+    for chunk in response.iter_content(_CHUNK):
+        chunks.append(chunk)
+        total += len(chunk)
+        if total >= limit:
+            break
+    return b"".join(chunks)
+
+
+def _too_large(url: str, size: str, max_bytes: int) -> FetchError:
+    return FetchError(
+        f"{url}: the response {size}, over the {_size(max_bytes)} limit; "
+        "check the URL or raise the size limit",
+        url=url,
+    )
+
+
+def _size(n: int) -> str:
+    if n < 1024 * 1024:
+        return f"{n:,} bytes"
+    return f"{n / (1024 * 1024):.1f} MB"
+
+
+def _blocked(url: str, status: int) -> Blocked:
+    return Blocked(
+        f"{url}: blocked by Cloudflare's bot check (HTTP {status}); open the post in a browser, "
+        "save the page (Ctrl+S) and archive the saved .html file",
+        url=url,
+        status=status,
+    )
+
+
+def _is_challenge_header(value: str | None) -> bool:
+    return value is not None and value.strip().lower() == "challenge"
+
+
+def _reason(response: requests.Response) -> str:
+    try:
+        return HTTPStatus(response.status_code).phrase
+    except ValueError:
+        return response.reason or "error"
+
+
+def _attempts(response: requests.Response) -> int:
+    retries = getattr(response.raw, "retries", None)
+    return len(retries.history) + 1 if isinstance(retries, Retry) else 1
+
+
+def _media_type(content_type: str) -> str:
+    return content_type.split(";", 1)[0].strip().lower()
+
+
+def _header_charset(content_type: str) -> str | None:
+    for param in content_type.split(";")[1:]:
+        name, _, value = param.partition("=")
+        if name.strip().lower() == "charset":
+            return value.strip().strip("\"'")
+    return None
+
+
+def _sniffed_charset(head: bytes) -> str | None:
+    match = _XML_ENCODING_RE.search(head.lstrip()) or _META_CHARSET_RE.search(head)
+    return match.group(1).decode("ascii") if match else None
+
+
+def _usable_encoding(label: str | None) -> str | None:
+    """A Python codec name for a charset label, or None when it is missing or unknown."""
+    if not label:
+        return None
+    label = label.strip().lower()
+    if label in _WINDOWS_1252_LABELS:
+        return "cp1252"
+    try:
+        return codecs.lookup(label).name
+    except LookupError:
+        return None
+
+
+# --- errors -----------------------------------------------------------------------------------
+
+
+@contextmanager
+def _translated_errors(url: str, timeout: float | tuple[float, float]) -> Iterator[None]:
+    """Turn requests/urllib3 exceptions into a ``FetchError`` with a one-line message."""
+    try:
+        yield
+    except (requests.RequestException, u3.HTTPError) as exc:
+        raise FetchError(describe_error(url, exc, timeout), url=url) from exc
+
+
+def describe_error(url: str, exc: BaseException, timeout: float | tuple[float, float]) -> str:
+    """One line saying what went wrong with a request and what to do."""
+    chain = _causes(exc)
+
+    def has(*kinds: type[BaseException]) -> bool:
+        return any(isinstance(e, kinds) for e in chain)
+
+    connect_s, read_s = timeout if isinstance(timeout, tuple) else (timeout, timeout)
+    where = _hostname(url) or url
+    if has(requests.exceptions.TooManyRedirects):
+        return f"{url}: more than {MAX_REDIRECTS} redirects; open it in a browser to check"
+    if has(
+        requests.exceptions.InvalidURL,
+        requests.exceptions.MissingSchema,
+        requests.exceptions.InvalidSchema,
+        requests.exceptions.URLRequired,
+    ):
+        return f"{url}: not a valid http(s) URL; check it"
+    if has(u3.NameResolutionError, socket.gaierror):
+        return f"{url}: cannot resolve the host name {where}; check the URL and your connection"
+    if has(ConnectionRefusedError):
+        return f"{url}: connection refused by {where}; check the URL or try again later"
+    if has(ssl.SSLError, u3.SSLError, requests.exceptions.SSLError):
+        return f"{url}: secure connection (TLS) failed; check the URL and your certificates"
+    if has(u3.ReadTimeoutError, requests.exceptions.ReadTimeout):
+        return f"{url}: timed out: no answer within {read_s:g} s; try again later"
+    if any(
+        isinstance(e, u3.ConnectTimeoutError) and not isinstance(e, u3.NewConnectionError)
+        for e in chain
+    ) or has(requests.exceptions.ConnectTimeout, TimeoutError):
+        return f"{url}: timed out connecting to {where} (limit {connect_s:g} s); try again later"
+    if has(u3.NewConnectionError):
+        return f"{url}: cannot connect to {where}; check the URL and your connection"
+    if has(requests.exceptions.ContentDecodingError, u3.DecodeError):
+        return f"{url}: the server sent a body that cannot be decompressed; try again later"
+    if has(requests.exceptions.ChunkedEncodingError, u3.ProtocolError, ConnectionError):
+        return f"{url}: the connection broke off during the transfer; try again later"
+    return f"{url}: request failed ({type(exc).__name__}); try again later"
+
+
+def _causes(exc: BaseException) -> list[BaseException]:
+    """``exc`` and everything it wraps (args, ``reason``, ``__cause__``, ``__context__``)."""
+    seen: set[int] = set()
+    found: list[BaseException] = []
+    stack = [exc]
+    while stack:
+        current = stack.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        found.append(current)
+        stack.extend(arg for arg in current.args if isinstance(arg, BaseException))
+        reason = getattr(current, "reason", None)
+        if isinstance(reason, BaseException):
+            stack.append(reason)
+        stack.extend(link for link in (current.__cause__, current.__context__) if link)
+    return found

@@ -1,0 +1,150 @@
+"""Render the normalised body HTML (see body.py) as Markdown or as cleaned HTML.
+
+`to_markdown` uses one html2text configuration for prose and renders what html2text does
+badly itself: code blocks (fenced, exact, with their language) and figures (image line, then
+the caption in italics). Those blocks are swapped for placeholder tokens before html2text runs
+and put back afterwards, so html2text never escapes or re-wraps them. `to_clean_html` is the
+``--body html`` output: the same body sanitised by nh3 inside ``<article>``.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import html2text
+import lxml.html
+import nh3
+
+#: Tags and attributes of the normalised body contract (notes/TEAM.md).
+ALLOWED_TAGS = frozenset(
+    {"h2", "h3", "p", "blockquote", "ul", "ol", "li", "hr", "pre", "figure", "img",
+     "figcaption", "a", "strong", "em", "code", "br"}
+)
+ALLOWED_ATTRIBUTES = {
+    "a": {"href"},
+    "img": {"src", "alt"},
+    "pre": {"data-lang"},
+    "p": {"class"},
+}
+_TOKEN = "XQMDBLOCK{:05d}QX"
+_TOKEN_RE = re.compile(r"XQMDBLOCK(\d{5})QX")
+_BR_TOKEN = "XQMDBRQX"
+_BLANKS_RE = re.compile(r"\n{3,}")
+_BACKTICKS_RE = re.compile(r"`+")
+
+
+def make_converter() -> html2text.HTML2Text:
+    """The one html2text configuration (a fresh instance: html2text parsers are stateful)."""
+    h = html2text.HTML2Text()
+    h.body_width = 0
+    h.unicode_snob = True
+    h.escape_snob = False
+    h.protect_links = True
+    h.wrap_links = False
+    h.wrap_list_items = False
+    h.inline_links = True
+    h.skip_internal_links = False
+    h.ignore_images = False
+    h.images_to_alt = False
+    h.images_as_html = False
+    h.images_with_size = False
+    h.default_image_alt = ""
+    h.ignore_emphasis = False
+    h.emphasis_mark = "_"
+    h.strong_mark = "**"
+    h.ul_item_mark = "*"
+    h.single_line_break = False
+    h.use_automatic_links = False
+    h.mark_code = False
+    h.pad_tables = False
+    return h
+
+
+def to_markdown(body_html: str) -> str:
+    """Markdown for a normalised body; ``""`` for an empty body.
+
+    Ends with exactly one newline; no trailing spaces and no runs of blank lines outside code.
+    """
+    if not body_html.strip():
+        return ""
+    root = lxml.html.fragment_fromstring(body_html, create_parent="div")
+    rendered: list[str] = []
+    for el in list(root.iter("pre", "figure")):
+        rendered.append(_render_code(el) if el.tag == "pre" else _render_figure(el))
+        _replace_with_token(el, len(rendered) - 1)
+    for br in list(root.iter("br")):
+        _replace_br(br)
+    html = lxml.html.tostring(root, encoding="unicode")
+    text = make_converter().handle(html)
+    text = "\n".join(line.rstrip() for line in text.splitlines())
+    text = _BLANKS_RE.sub("\n\n", text).strip("\n")
+    text = re.sub(rf" *{_BR_TOKEN} *", "\\\\\n", text)
+    text = _TOKEN_RE.sub(lambda m: rendered[int(m.group(1))], text)
+    return text + "\n"
+
+
+def to_clean_html(body_html: str) -> str:
+    """The ``--body html`` output: the body sanitised with nh3, inside ``<article>``."""
+    cleaned = nh3.clean(
+        body_html,
+        tags=set(ALLOWED_TAGS),
+        attributes={k: set(v) for k, v in ALLOWED_ATTRIBUTES.items()},
+        link_rel=None,
+        strip_comments=True,
+    )
+    return f"<article>\n{cleaned.strip()}\n</article>\n"
+
+
+def _replace_with_token(el: Any, index: int) -> None:
+    """Put a placeholder paragraph where a block was (keeping the following text)."""
+    token = lxml.html.Element("p")
+    token.text = _TOKEN.format(index)
+    token.tail = el.tail
+    parent = el.getparent()
+    parent.replace(el, token)
+
+
+def _replace_br(br: Any) -> None:
+    """A ``<br>`` becomes a CommonMark hard break (backslash), not html2text's two spaces."""
+    parent = br.getparent()
+    previous = br.getprevious()
+    text = _BR_TOKEN + (br.tail or "")
+    if previous is not None:
+        previous.tail = (previous.tail or "") + text
+    else:
+        parent.text = (parent.text or "") + text
+    parent.remove(br)
+
+
+def _render_code(pre: Any) -> str:
+    code = pre.text_content().strip("\n")
+    longest = max((len(run) for run in _BACKTICKS_RE.findall(code)), default=0)
+    fence = "`" * max(3, longest + 1)
+    lang = (pre.get("data-lang") or "").strip()
+    return f"{fence}{lang}\n{code}\n{fence}"
+
+
+def _render_figure(figure: Any) -> str:
+    img = next(figure.iter("img"), None)
+    lines: list[str] = []
+    if img is not None and img.get("src"):
+        alt = _escape_alt(img.get("alt") or "")
+        lines.append(f"![{alt}]({_link_target(img.get('src') or '')})")
+    caption = next(figure.iter("figcaption"), None)
+    if caption is not None:
+        inner = lxml.html.tostring(caption, encoding="unicode", with_tail=False)
+        inner = re.sub(r"^<figcaption[^>]*>|</figcaption>$", "", inner)
+        text = make_converter().handle(f"<p>{inner}</p>").strip()
+        text = " ".join(line.strip() for line in text.splitlines() if line.strip())
+        if text:
+            lines.append(f"*{text}*")
+    return "\n".join(lines)
+
+
+def _escape_alt(alt: str) -> str:
+    return re.sub(r"([\[\]\\])", r"\\\1", " ".join(alt.split()))
+
+
+def _link_target(url: str) -> str:
+    return f"<{url}>" if re.search(r"[\s()<>]", url) else url

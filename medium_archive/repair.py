@@ -1,0 +1,255 @@
+"""Offline repair of archive files written by any tool (the seed's format included).
+
+``repair_text`` fixes, without fetching anything:
+
+- front matter: every string cleaned with ``cleanup.clean_text`` (entities to a fixpoint, odd
+  spaces made plain); ``datePublished``/``dateModified`` kept as strings (a YAML timestamp becomes
+  ``YYYY-MM-DDTHH:MM:SS.mmmZ``); ``app_links`` regrouped to one map per platform, ios, android,
+  web in that order, each with only its own keys (``app_store_id`` is iOS's, ``package`` is
+  Android's, an ``http(s)`` url is the web's, an app url and ``app_name`` belong to the type they
+  were listed with); re-dumped with ``frontmatter.dumps``. A file whose ``_archive.contentHash``
+  matched before the repair gets a fresh one; a hand-edited file keeps its stale one.
+- body, outside code only: Markdown fenced code blocks, indented code blocks (after a blank
+  line) and inline code spans are left byte for byte; in an HTML body (``<article>…``) the text
+  outside ``<pre>``, ``<code>``, ``<script>`` and ``<style>`` is cleaned and re-escaped once as
+  HTML requires; tags and attributes are left alone. In Markdown text, a ``<`` that decoding
+  turned into something tag-like is written ``\\<`` so it is not taken for raw HTML.
+
+Repair is idempotent: repairing a repaired file changes nothing.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from . import frontmatter
+from .cleanup import clean_text
+from .errors import StoreError
+from .store import Site, write_atomic
+
+__all__ = ["RepairResult", "regroup_app_links", "repair_body", "repair_file", "repair_site", "repair_text"]
+
+_PLATFORMS = ("ios", "android", "web")
+_DATE_KEYS = ("datePublished", "dateModified")
+
+
+@dataclass(frozen=True)
+class RepairResult:
+    """One file's repair: whether it changed (or would, with check), or why it could not be read."""
+
+    path: Path
+    changed: bool
+    error: str | None = None
+
+
+# ---------------------------------------------------------------- front matter
+
+
+def regroup_app_links(links: Any) -> Any:
+    """App links as one map per platform (ios, android, web); see the module docstring."""
+    if not isinstance(links, list):
+        return links
+    grouped: dict[str, dict[str, Any]] = {p: {} for p in _PLATFORMS}
+    others: list[Any] = []
+    for entry in links:
+        if not isinstance(entry, Mapping):
+            others.append(entry)
+            continue
+        kind = str(entry.get("type", ""))
+        if kind and kind not in grouped:
+            others.append(entry)
+            continue
+        for key, value in entry.items():
+            platform = _platform_of(key, value, kind, grouped)
+            if platform is not None and value not in (None, ""):
+                grouped[platform].setdefault(key, value)
+    regrouped: list[Any] = [
+        frontmatter.app_link_map({"type": p, **values}) for p, values in grouped.items() if values
+    ]
+    return regrouped + others
+
+
+def _platform_of(key: str, value: Any, kind: str, grouped: Mapping[str, Any]) -> str | None:
+    if key == "app_store_id":
+        return "ios"
+    if key == "package":
+        return "android"
+    if key == "url" and isinstance(value, str) and re.match(r"https?://", value):
+        return "web"
+    if key in ("url", "app_name"):
+        if kind in ("ios", "android"):
+            return kind
+        return next((p for p in ("ios", "android") if key not in grouped[p]), None)
+    return None  # 'type' and keys no platform has
+
+
+def repair_meta(meta: Mapping[str, Any]) -> dict[str, Any]:
+    """Front matter with strings cleaned, dates as strings and app links regrouped."""
+    fixed: dict[str, Any] = frontmatter.clean_values(dict(meta))
+    for key in _DATE_KEYS:
+        if key in fixed:
+            fixed[key] = frontmatter.date_string(fixed[key])
+    if "app_links" in fixed:
+        fixed["app_links"] = regroup_app_links(fixed["app_links"])
+    return fixed
+
+
+# ---------------------------------------------------------------- body
+
+_HTML_PROTECTED_RE = re.compile(
+    r"<(pre|code|script|style)\b[^>]*>.*?</\1\s*>|<!--.*?-->|<[^>]*>", re.S | re.I
+)
+_MD_FENCE_OPEN_RE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
+_MD_INLINE_CODE_RE = re.compile(r"(?<!`)(`+)(?!`)(?:(?!\n[ \t]*\n).)+?(?<!`)\1(?!`)", re.S)
+_MD_RAW_TAG_RE = re.compile(r"<(pre|code)\b[^>]*>.*?</\1\s*>|<[A-Za-z/!?][^>\n]*>", re.S | re.I)
+_TAG_LIKE_LT_RE = re.compile(r"(?<!\\)<(?=[A-Za-z/!?])")
+
+
+def _is_html_body(body: str) -> bool:
+    return re.match(r"\s*<(?:article|div|section|html|body|main|p|h[1-6]|figure)\b", body, re.I) is not None
+
+
+def _clean_html_text(text: str) -> str:
+    """Cleaned HTML text; only a tag-like ``<`` is escaped again (``&`` left can start no entity)."""
+    return _TAG_LIKE_LT_RE.sub("&lt;", clean_text(text))
+
+
+def _clean_outside(text: str, protected: re.Pattern[str], clean: Any) -> str:
+    """``clean`` applied to the stretches of ``text`` between matches of ``protected``."""
+    out: list[str] = []
+    pos = 0
+    for match in protected.finditer(text):
+        out.append(clean(text[pos : match.start()]))
+        out.append(match.group(0))
+        pos = match.end()
+    out.append(clean(text[pos:]))
+    return "".join(out)
+
+
+def _clean_markdown_prose(text: str) -> str:
+    def prose(piece: str) -> str:
+        return _TAG_LIKE_LT_RE.sub(r"\\<", clean_text(piece)) if "&" in piece else clean_text(piece)
+
+    def outside_tags(piece: str) -> str:
+        return _clean_outside(piece, _MD_RAW_TAG_RE, prose)
+
+    return _clean_outside(text, _MD_INLINE_CODE_RE, outside_tags)
+
+
+def _markdown_chunks(body: str) -> Iterator[tuple[bool, str]]:
+    """``(is_code, text)`` runs of a Markdown body: fenced and indented code blocks are code."""
+    lines = body.splitlines(keepends=True)
+    i = 0
+    prose: list[str] = []
+    previous_blank = True
+    while i < len(lines):
+        line = lines[i]
+        fence = _MD_FENCE_OPEN_RE.match(line)
+        indented = previous_blank and (line.startswith("    ") or line.startswith("\t"))
+        if fence or (indented and line.strip()):
+            if prose:
+                yield False, "".join(prose)
+                prose = []
+            j = _code_end(lines, i, fence.group(1) if fence else None)
+            yield True, "".join(lines[i:j])
+            previous_blank = not lines[j - 1].strip() if fence is None else False
+            i = j
+            continue
+        prose.append(line)
+        previous_blank = not line.strip()
+        i += 1
+    if prose:
+        yield False, "".join(prose)
+
+
+def _code_end(lines: list[str], start: int, fence: str | None) -> int:
+    """Index just after the code block starting at ``lines[start]``."""
+    if fence is not None:
+        close = re.compile(rf"^ {{0,3}}{re.escape(fence[0])}{{{len(fence)},}}[ \t]*$")
+        for j in range(start + 1, len(lines)):
+            if close.match(lines[j].rstrip("\n")):
+                return j + 1
+        return len(lines)  # unclosed fence: code to the end, as CommonMark says
+    j = start
+    while j < len(lines) and (
+        lines[j].startswith("    ") or lines[j].startswith("\t") or not lines[j].strip()
+    ):
+        j += 1
+    while j > start + 1 and not lines[j - 1].strip():
+        j -= 1  # trailing blank lines belong to the prose again
+    return j
+
+
+def repair_body(body: str) -> str:
+    """Entity and odd-space cleanup of a Markdown or HTML body, outside code only."""
+    if _is_html_body(body):
+        return _clean_outside(body, _HTML_PROTECTED_RE, _clean_html_text)
+    return "".join(
+        text if is_code else _clean_markdown_prose(text) for is_code, text in _markdown_chunks(body)
+    )
+
+
+# ---------------------------------------------------------------- files
+
+
+def repair_text(text: str) -> str:
+    """The repaired file text; `StoreError` when it has no loadable front matter."""
+    meta, body = frontmatter.loads(text)
+    fixed = repair_meta(meta)
+    new_body = repair_body(body)
+    archive = meta.get("_archive")
+    stored_hash = archive.get("contentHash") if isinstance(archive, Mapping) else None
+    if stored_hash and stored_hash == frontmatter.content_hash(text):
+        return frontmatter.dumps_with_hash(fixed, new_body)
+    return frontmatter.dumps(fixed, new_body)
+
+
+def repair_file(path: Path, *, check: bool) -> RepairResult:
+    """Repair one file in place (atomically); with ``check``, only say whether it would change."""
+    path = Path(path)
+    try:
+        original = path.read_bytes().decode("utf-8")
+        repaired = repair_text(original)
+    except (OSError, UnicodeDecodeError, StoreError) as exc:
+        return RepairResult(path, False, _one_line(exc))
+    if repaired == original:
+        return RepairResult(path, False)
+    if not check:
+        try:
+            write_atomic(path, repaired.encode("utf-8"))
+        except OSError as exc:
+            return RepairResult(path, True, _one_line(exc))
+    return RepairResult(path, True)
+
+
+def repair_site(
+    site: Site, paths: Iterable[Path | str] | None = None, *, check: bool = False
+) -> Iterator[RepairResult]:
+    """Repair the given files, else every post of the site; nothing outside the root is written.
+
+    A relative path is taken from the current directory (as the command line gives it), or from
+    the site root when no such file exists there.
+    """
+    if paths is None:
+        for path in site.post_files():
+            yield repair_file(path, check=check)
+        return
+    for given in paths:
+        candidate = Path(given)
+        if not candidate.is_absolute() and not candidate.exists():
+            candidate = site.root / candidate
+        try:
+            path = site.resolve(candidate.absolute())
+        except StoreError as exc:
+            yield RepairResult(Path(given), False, str(exc))
+            continue
+        yield repair_file(path, check=check)
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return text.splitlines()[0]

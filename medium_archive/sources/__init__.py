@@ -1,0 +1,1 @@
+"""Input sources for whole accounts and lists: account export, RSS feeds."""

@@ -1,0 +1,119 @@
+"""Medium URL rules: what an input is, canonical form, post id and slug.
+
+Pure string work: no network, no HTML parsing, no files.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
+
+from .errors import InvalidInput
+
+#: A Medium post id: 8 to 12 lowercase hex characters.
+POST_ID_RE = re.compile(r"^[0-9a-f]{8,12}$")
+_SLUG_ID_RE = re.compile(r"(?:^|-)([0-9a-f]{8,12})$")
+#: Query parameters that only track where a reader came from.
+_TRACKING_PARAMS = {"source", "sk", "gi", "mc_cid", "mc_eid", "fbclid", "gclid", "ref", "_branch_match_id"}
+SLUG_MAX = 80
+
+
+def is_http_url(text: str) -> bool:
+    """True for an absolute http(s) URL with a host."""
+    parts = urlsplit(text.strip())
+    return parts.scheme in ("http", "https") and bool(parts.netloc)
+
+
+def check_url(text: str) -> str:
+    """Return the URL stripped of whitespace, or raise `InvalidInput` for any other scheme."""
+    url = text.strip()
+    parts = urlsplit(url)
+    if parts.scheme and parts.scheme not in ("http", "https") and "://" in url:
+        raise InvalidInput(
+            f"{url}: only http(s) URLs and saved .html files can be archived, not {parts.scheme}: URLs"
+        )
+    if not is_http_url(url):
+        raise InvalidInput(f"{url}: not an http(s) URL or an existing file")
+    return url
+
+
+def strip_tracking(url: str) -> str:
+    """Drop tracking query parameters (``?source=…``, ``utm_*``) and any fragment (``#.xxxx``)."""
+    parts = urlsplit(url.strip())
+    query = [
+        (k, v)
+        for k, v in parse_qsl(parts.query, keep_blank_values=True)
+        if k not in _TRACKING_PARAMS and not k.startswith("utm_")
+    ]
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(query), ""))
+
+
+def canonical_url(url: str) -> str:
+    """The canonical form used for comparing and storing post URLs.
+
+    Tracking and fragment removed, scheme and host lowercased, ``http`` upgraded to ``https``,
+    trailing slash dropped. Idempotent.
+    """
+    parts = urlsplit(strip_tracking(url))
+    scheme = "https" if parts.scheme in ("http", "https") else parts.scheme.lower()
+    path = parts.path.rstrip("/") if parts.path != "/" else ""
+    return urlunsplit((scheme, parts.netloc.lower(), path, parts.query, ""))
+
+
+def absolute(url: str, base: str) -> str:
+    """Resolve a possibly relative URL (``/@user``) against the page URL."""
+    if not url:
+        return ""
+    if url.startswith("//"):
+        return "https:" + url
+    return urljoin(base, url) if base else url
+
+
+def last_segment(url: str) -> str:
+    """The last non-empty path segment of a URL."""
+    segments = [s for s in urlsplit(url).path.split("/") if s]
+    return segments[-1] if segments else ""
+
+
+def post_id_from_url(url: str) -> str | None:
+    """The post id at the end of a post URL's path, or None.
+
+    Handles ``/@user/slug-ID``, ``/pub/slug-ID``, ``/p/ID``, ``user.medium.com/slug-ID``, custom
+    domains, and Medium's own ``medium://p/ID`` app links.
+    """
+    segment = last_segment(url).lower()
+    if not segment:
+        return None
+    match = _SLUG_ID_RE.search(segment)
+    if not match:
+        return None
+    if match.start(1) == 0 and not POST_ID_RE.match(segment):
+        return None
+    return match.group(1)
+
+
+def slugify(text: str) -> str:
+    """Lowercased ASCII ``[a-z0-9-]``, words joined by single hyphens, at most 80 characters."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
+    if len(slug) > SLUG_MAX:
+        slug = slug[:SLUG_MAX].rstrip("-")
+    return slug
+
+
+def slug_from_url(url: str, post_id: str = "") -> str:
+    """The URL's slug with the trailing post id removed, or the post id when nothing is left."""
+    segment = last_segment(url)
+    pid = post_id or post_id_from_url(url) or ""
+    if pid and segment.lower().endswith(pid):
+        segment = segment[: -len(pid)]
+    if segment in ("p",):
+        segment = ""
+    return slugify(segment) or pid
+
+
+def host(url: str) -> str:
+    """The lowercased host of a URL, without ``www.``."""
+    netloc = urlsplit(url).hostname or ""
+    return netloc[4:] if netloc.startswith("www.") else netloc
