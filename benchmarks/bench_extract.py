@@ -42,7 +42,9 @@ def post_pages(corpus: Path) -> list[tuple[Path, str]]:
 def ours(html: str, url: str) -> None:
     post = extract_post(html, url)
     body = markdown.to_markdown(post.body_html)
-    frontmatter.dumps(frontmatter.front_matter(post, source_path="_posts/x.md", body_markdown=body), body)
+    frontmatter.dumps(
+        frontmatter.front_matter(post, source_path="_posts/x.md", body_markdown=body), body
+    )
 
 
 def bare_lxml(html: str, url: str) -> None:
@@ -85,10 +87,15 @@ def main() -> int:
     print(f"{len(pages)} pages, best of {args.repeat} runs per page; median ms per page")
     print(f"{'tool':<16}{'median':>10}{'mean':>10}{'max':>10}")
     for name, values in rows.items():
-        print(f"{name:<16}{statistics.median(values):>10.2f}{statistics.mean(values):>10.2f}"
-              f"{max(values):>10.2f}")
+        print(
+            f"{name:<16}{statistics.median(values):>10.2f}{statistics.mean(values):>10.2f}"
+            f"{max(values):>10.2f}"
+        )
     ratio = statistics.median(rows["medium-archive"]) / statistics.median(rows["trafilatura"])
-    print(f"medium-archive / trafilatura = {ratio:.2f} (goal <= 0.50): {'met' if ratio <= 0.5 else 'NOT met'}")
+    print(
+        f"medium-archive / trafilatura = {ratio:.2f} (goal <= 0.50): "
+        f"{'met' if ratio <= 0.5 else 'NOT met'}"
+    )
     return 0
 
 

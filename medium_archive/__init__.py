@@ -1,4 +1,4 @@
-"""medium-archive: Medium posts as Markdown files with schema.org-style front matter in a Jekyll site."""
+"""medium-archive: Medium posts as Markdown files with YAML front matter in a Jekyll site."""
 
 from __future__ import annotations
 

@@ -83,6 +83,7 @@ class Loaded:
     etag: str = ""
     last_modified: str = ""
     not_modified: bool = False
+    fetched_from: str = ""
 
 
 def read_saved_page(path: Path) -> str:
@@ -133,7 +134,10 @@ def load_fetched(
     """A fetched page's text into a `Post`, keeping the validators re-sync needs."""
     post = extract_post(html, final_url)
     return Loaded(
-        dataclasses.replace(post, source=source), etag=etag, last_modified=last_modified
+        dataclasses.replace(post, source=source),
+        etag=etag,
+        last_modified=last_modified,
+        fetched_from=final_url,
     )
 
 
@@ -152,8 +156,13 @@ def render_body(post: Post, body_format: BodyFormat) -> str:
 
 
 def archive_meta(loaded: Loaded) -> dict[str, Any]:
-    """The ``_archive`` front-matter map: what re-sync needs (see frontmatter.py)."""
+    """The ``_archive`` front-matter map: what re-sync needs (shape in frontmatter.py).
+
+    ``contentHash`` is added when the file is written (`frontmatter.dumps_with_hash`).
+    """
     meta: dict[str, Any] = {}
+    if loaded.fetched_from:
+        meta["fetchedFrom"] = loaded.fetched_from
     if loaded.etag:
         meta["etag"] = loaded.etag
     if loaded.last_modified:
@@ -161,37 +170,35 @@ def archive_meta(loaded: Loaded) -> dict[str, Any]:
     return meta
 
 
-def render_post(
-    loaded: Loaded, *, site: Site, rel_path: str, options: Options
-) -> str:
-    """The whole file text of one post: front matter and body."""
-    body = render_body(loaded.post, options.body_format)
-    meta = frontmatter.front_matter(
-        loaded.post, source_path=rel_path, body_markdown=body, archive=archive_meta(loaded)
-    )
-    return frontmatter.dumps(meta, body)
-
-
 @dataclass(frozen=True)
 class Prepared:
     """A post rendered and ready to write: the CPU work done, nothing written yet.
 
-    Small and picklable, so batch imports can render in worker processes and write here.
+    Small and picklable, so batch imports can render in worker processes and write here. The
+    file text is made at write time, once the store has settled the path (``sourcePath``).
     """
 
     source: str
     post_id: str
     rel_path: str
-    text: str
+    meta: dict[str, Any]
+    body: str
     warnings: tuple[str, ...] = ()
+
+    def text_at(self, rel_path: str) -> str:
+        """The whole file text with ``sourcePath`` set to where it is written."""
+        return frontmatter.dumps_with_hash({**self.meta, "sourcePath": rel_path}, self.body)
 
 
 def prepare_post(loaded: Loaded, *, site: Site, options: Options, source: str) -> Prepared:
-    """Render one loaded post into the text of its file and the path it belongs at."""
+    """Render one loaded post into its front matter and body, and the path it belongs at."""
     post = loaded.post
     rel_path = site.path_for(post)
-    text = render_post(loaded, site=site, rel_path=rel_path, options=options)
-    return Prepared(source, post.id, rel_path, text, post.warnings)
+    body = render_body(post, options.body_format)
+    meta = frontmatter.front_matter(
+        post, source_path=rel_path, body_markdown=body, archive=archive_meta(loaded)
+    )
+    return Prepared(source, post.id, rel_path, meta, body, post.warnings)
 
 
 def parse_saved(source: str, site_root: str, options: Options) -> Prepared:
@@ -215,7 +222,7 @@ def parse_fetched(
 
 def write_prepared(prepared: Prepared, *, site: Site) -> Outcome:
     """Write a rendered post; the file is found by post id and renamed if needed."""
-    result = site.write(prepared.post_id, prepared.rel_path, prepared.text)
+    result = site.write(prepared.post_id, prepared.rel_path, prepared.text_at)
     status = {
         "created": Status.ARCHIVED,
         "updated": Status.UPDATED,

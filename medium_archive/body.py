@@ -33,7 +33,8 @@ _SKIP_TAGS = frozenset(
 )
 #: Class tokens of page chrome that can sit inside the article container.
 _CHROME_CLASSES = frozenset(
-    {"postMetaLockup", "postMetaInline", "postMetaHeader", "js-postMetaLockup", "postArticle-footer",
+    {"postMetaLockup", "postMetaInline", "postMetaHeader", "js-postMetaLockup",
+     "postArticle-footer",
      "pw-post-byline-header", "pw-author", "pw-reading-time", "pw-responses-count",
      "pw-multi-vote-count", "pw-published-date", "pw-more-medium-articles", "speechify-ignore",
      "graf-dropCapImage", "progressiveMedia-thumbnail", "js-postMetaInlineSupplemental",
@@ -44,6 +45,9 @@ _SUBTITLE_CLASSES = frozenset({"graf--subtitle", "pw-subtitle-paragraph", "graf-
 _INLINE_TAGS = {"strong": "strong", "b": "strong", "em": "em", "i": "em", "code": "code"}
 _METER_RE = re.compile(r"free member-only stor(?:y|ies) left|member-only stories left", re.I)
 _WS_RE = re.compile(r"[ \t\n\r\f\v]+")
+_TAG_RE = re.compile(r"<[^>]*>")
+_EDGE_RE = re.compile(r"^(?:\s|<br>)+|(?:\s|<br>)+$")
+_BR_SPACE_RE = re.compile(r" ?<br> ?")
 _FILLER_ALTS = frozenset({"image for post", "image", "photo", "for post"})
 #: Width in Medium image URLs: ``/max/800/``, ``/resize:fit:1400/``, ``/fit/c/800/600/``.
 _WIDTH_RE = re.compile(r"/(?:max|resize:fit:|fit/c/|fit/t/)/?(\d+)")
@@ -102,8 +106,8 @@ def normalize_fragment(fragment_html: str, url: str, title: str | None = None) -
 def find_container(tree: Any) -> Any | None:
     """The element holding the article body, by era; ``None`` when the page has none."""
     queries = (
-        "(//*[contains(concat(' ', normalize-space(@class), ' '), ' postArticle-content ')])[1]",
-        "(//*[contains(concat(' ', normalize-space(@class), ' '), ' postField--body ')])[1]",
+        "(//*[contains(@class, 'postArticle-content')])[1]",
+        "(//*[contains(@class, 'postField--body')])[1]",
         "(//article)[1]",
     )
     for query in queries:
@@ -128,9 +132,11 @@ def text_of(body_html: str, *, include_code: bool = False) -> str:
             continue
         for br in block.iter("br"):
             br.tail = " " + (br.tail or "")
-        text = _WS_RE.sub(" ", block.text_content()).strip()
-        if text:
-            parts.append(text)
+        items = block.findall("li") if block.tag in ("ul", "ol") else [block]
+        for item in items:
+            text = _WS_RE.sub(" ", item.text_content()).strip()
+            if text:
+                parts.append(text)
     return "\n\n".join(parts)
 
 
@@ -149,7 +155,9 @@ def _mode_of(container: Any, *, page: bool) -> str:
 
 
 def _is_title_el(el: Any) -> bool:
-    return bool(_classes(el) & _TITLE_CLASSES) or (el.get("name") == "title" and el.tag in _HEADINGS)
+    if _classes(el) & _TITLE_CLASSES:
+        return True
+    return el.get("name") == "title" and el.tag in _HEADINGS
 
 
 def _find_title(container: Any, *, page: bool, title: str | None) -> Any | None:
@@ -347,7 +355,7 @@ class _Walker:
 
     def _image_block(self, el: Any, img: Any | None, caption: str | None) -> None:
         src = _best_image_url(el, self.url)
-        if not src:
+        if not src or _is_pixel(img, src):
             return
         alt = clean_text((img.get("alt") if img is not None else "") or "").strip()
         if alt.lower() in _FILLER_ALTS:
@@ -358,7 +366,8 @@ class _Walker:
         self._emit(html + "</figure>")
 
     def _next_media(self) -> str:
-        media = self.iframe_media[self.embed_index] if self.embed_index < len(self.iframe_media) else ""
+        index = self.embed_index
+        media = self.iframe_media[index] if index < len(self.iframe_media) else ""
         self.embed_index += 1
         return media
 
@@ -398,6 +407,13 @@ class _Walker:
             self._emit(_embed_html(href, title or href))
 
 
+def _is_pixel(img: Any | None, src: str) -> bool:
+    """A feed's tracking pixel, not a picture."""
+    if "/_/stat" in src:
+        return True
+    return img is not None and img.get("width") == "1" and img.get("height") == "1"
+
+
 def _heading_level(tag: str, classes: set[str], mode: str) -> int:
     if "graf--h4" in classes:
         return 3
@@ -435,9 +451,10 @@ def _inline(el: Any, base: str, *, heading: bool = False) -> str:
     out: list[str] = []
     _inline_into(el, base, out, heading=heading, in_code=False)
     html = "".join(out)
-    html = re.sub(r" {2,}", " ", html)
-    html = re.sub(r"^(?:\s|<br>)+|(?:\s|<br>)+$", "", html)
-    return re.sub(r" ?<br> ?", "<br>", html)
+    while "  " in html:
+        html = html.replace("  ", " ")
+    html = _EDGE_RE.sub("", html)
+    return _BR_SPACE_RE.sub("<br>", html) if "<br>" in html else html
 
 
 def _text(text: str | None, in_code: bool) -> str:
@@ -445,7 +462,7 @@ def _text(text: str | None, in_code: bool) -> str:
         return ""
     if in_code:
         return escape(text, quote=False)
-    return escape(_WS_RE.sub(" ", clean_text(_WS_RE.sub(" ", text))), quote=False)
+    return escape(_WS_RE.sub(" ", clean_text(text)), quote=False)
 
 
 def _inline_into(el: Any, base: str, out: list[str], *, heading: bool, in_code: bool) -> None:
@@ -487,13 +504,18 @@ def _inline_child(
 
 def _wrap(html: str, tag: str, attrs: str) -> str:
     """Wrap inline HTML in a tag, keeping edge spaces outside (``**a **b`` breaks Markdown)."""
-    match = re.match(r"^((?: |<br>)*)(.*?)((?: |<br>)*)$", html, re.S)
-    lead, core, trail = match.groups() if match else ("", html, "")
+    core, lead, trail = html, "", ""
+    while core.startswith((" ", "<br>")):
+        cut = 1 if core.startswith(" ") else 4
+        lead, core = lead + core[:cut], core[cut:]
+    while core.endswith((" ", "<br>")):
+        cut = 1 if core.endswith(" ") else 4
+        core, trail = core[:-cut], core[-cut:] + trail
     return f"{lead}<{tag}{attrs}>{core}</{tag}>{trail}"
 
 
 def _has_text(html: str | None) -> bool:
-    return bool(html) and bool(re.sub(r"<[^>]*>|\s", "", html or ""))
+    return bool(html) and bool(_TAG_RE.sub("", html or "").strip())
 
 
 def _plain(html: str) -> str:

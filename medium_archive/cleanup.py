@@ -13,7 +13,9 @@ import re
 #: An HTML character reference as text: named (``&comma;``), decimal or hex.
 ENTITY_RE = re.compile(r"&(?:[A-Za-z][A-Za-z0-9]{1,31}|#[0-9]{1,7}|#[xX][0-9A-Fa-f]{1,6});")
 #: No-break space, hair space, thin space, narrow no-break space, figure space.
-_ODD_SPACES = str.maketrans({"\u00a0": " ", "\u200a": " ", "\u2009": " ", "\u202f": " ", "\u2007": " "})
+_ODD_SPACES = str.maketrans(
+    {"\u00a0": " ", "\u200a": " ", "\u2009": " ", "\u202f": " ", "\u2007": " "}
+)
 _MAX_ROUNDS = 8
 
 

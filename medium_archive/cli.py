@@ -6,17 +6,26 @@ Exit codes are a contract, named in `ExitCode` and documented in the README and 
 
 from __future__ import annotations
 
+import contextlib
 import enum
+import io
+import json
+import os
+import signal
 import sys
-from collections.abc import Iterable
+import threading
+import time
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import click
 
 from . import __version__
 from .archive import Options, Outcome, Status, archive_one
+from .batch import ImportSettings, Tally, import_entries
 from .errors import MediumArchiveError
+from .sources.urllist import ListEntry, ListError, count_entries, iter_list
 from .store import Site
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
@@ -63,11 +72,11 @@ def body_option(fn: Any) -> Any:
     )(fn)
 
 
-def make_session(ctx: click.Context) -> Any:
+def make_session(ctx: click.Context, **kwargs: Any) -> Any:
     """One HTTP session per invocation, closed when the command ends."""
     from .fetch import make_session as _make_session
 
-    session = _make_session()
+    session = _make_session(**kwargs)
     ctx.call_on_close(session.close)
     return session
 
@@ -95,7 +104,7 @@ def exit_code_for(outcomes: Iterable[Outcome]) -> ExitCode:
 @click.group(context_settings=CONTEXT_SETTINGS, epilog=EXIT_CODES_HELP)
 @click.version_option(__version__, "-V", "--version", prog_name="medium-archive")
 def cli() -> None:
-    """Archive Medium posts as Markdown files with schema.org-style front matter in a Jekyll site."""
+    """Archive Medium posts as Markdown files with YAML front matter in a Jekyll site."""
 
 
 @cli.command(epilog=EXIT_CODES_HELP)
@@ -120,13 +129,17 @@ def archive(ctx: click.Context, inputs: tuple[str, ...], site_root: Path, body_f
             report(outcome)
             outcomes.append(outcome)
     except KeyboardInterrupt:
-        console("interrupted: every post written so far is complete; run the command again to finish")
+        console(
+            "interrupted: every post written so far is complete; run the command again to finish"
+        )
         sys.exit(ExitCode.INTERRUPTED)
     sys.exit(exit_code_for(outcomes))
 
 
-@cli.command(epilog="Exit codes: 0 nothing (left) to repair; 1 with --check: files need repair, "
-             "or a file could not be parsed; 2 usage error.")
+@cli.command(
+    epilog="Exit codes: 0 nothing (left) to repair; 1 with --check: files need repair, "
+    "or a file could not be parsed; 2 usage error."
+)
 @click.argument("paths", nargs=-1, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @site_option
 @click.option("--check", is_flag=True, help="Only report files that need repair; write nothing.")
@@ -150,5 +163,274 @@ def repair(paths: tuple[Path, ...], site_root: Path, check: bool) -> None:
                 click.echo(f"{'needs repair' if check else 'repaired'}: {result.path}")
     except MediumArchiveError as exc:
         raise click.ClickException(str(exc)) from exc
-    console(f"{needs} file(s) {'need repair' if check else 'repaired'}, {failed} could not be parsed")
+    console(
+        f"{needs} file(s) {'need repair' if check else 'repaired'}, {failed} could not be parsed"
+    )
     sys.exit(ExitCode.FAILED if failed or (check and needs) else ExitCode.OK)
+
+
+# --- import ---------------------------------------------------------------------------------
+
+#: Seconds between progress lines when stderr is not a terminal.
+LOG_EVERY = 10.0
+STOPPING = "\nstopping: finishing the posts in hand; run the same command again to resume\n"
+#: Default --rate: requests per second per host.
+DEFAULT_RATE = 5.0
+#: Statuses whose path is echoed: the post's file is now up to date in the site.
+WRITTEN = frozenset({Status.ARCHIVED, Status.UPDATED, Status.UNCHANGED})
+
+
+@contextlib.contextmanager
+def stop_on_signals(stop: threading.Event) -> Iterator[list[int]]:
+    """While inside, SIGINT and SIGTERM set ``stop`` (the batch winds down) instead of killing us.
+
+    Yields the list of signals received.
+    """
+    received: list[int] = []
+
+    def handler(signum: int, frame: object) -> None:
+        if not received:
+            # os.write, not click.echo: a signal may arrive while stderr's buffer is in use.
+            with contextlib.suppress(OSError, ValueError):
+                os.write(sys.stderr.fileno(), STOPPING.encode())
+        received.append(signum)
+        stop.set()
+
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield received
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+
+
+def open_list(path: str) -> TextIO:
+    """The list as text: stdin for ``-``; a BOM is dropped and bad bytes replaced."""
+    if path == "-":
+        return io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8-sig", errors="replace")
+    try:
+        return open(path, encoding="utf-8-sig", errors="replace")  # noqa: SIM115 - closed by ctx
+    except OSError as exc:
+        raise click.BadParameter(f"{path}: {exc.strerror}", param_hint="LIST") from exc
+
+
+def list_total(path: str) -> int | None:
+    """How many inputs a list file names (a quick streaming pass), None for stdin or a pipe."""
+    if path == "-" or not Path(path).is_file():
+        return None
+    with open(path, encoding="utf-8-sig", errors="replace") as fh:
+        return count_entries(fh)
+
+
+class Progress:
+    """Progress on stderr: a tqdm bar on a terminal, else a plain line every `LOG_EVERY` s."""
+
+    def __init__(self, total: int | None, tally: Tally) -> None:
+        self.tally = tally
+        self.started = self.logged = time.monotonic()
+        self.total = total
+        self.bar: Any = None
+        if sys.stderr.isatty():
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=total, unit="post", file=sys.stderr, dynamic_ncols=True)
+
+    def echo(self, message: str, *, err: bool = False) -> None:
+        if self.bar is not None:
+            self.bar.write(message, file=sys.stderr if err else sys.stdout)
+        else:
+            click.echo(message, err=err)
+
+    def step(self) -> None:
+        if self.bar is not None:
+            self.bar.update(1)
+            if self.tally.failed:
+                self.bar.set_postfix_str(f"failed={self.tally.failed}", refresh=False)
+            return
+        now = time.monotonic()
+        if now - self.logged >= LOG_EVERY:
+            self.logged = now
+            console(f"progress: {self.line(now)}")
+
+    def line(self, now: float) -> str:
+        done, elapsed = self.tally.done, now - self.started
+        rate = done / elapsed if elapsed > 0 else 0.0
+        text = f"{done}/{self.total}" if self.total is not None else f"{done}"
+        text += f" done, {self.tally.failed} failed, {rate:.1f} posts/s"
+        if self.total is not None and rate > 0:
+            text += f", ETA {format_seconds((self.total - done) / rate)}"
+        return text
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def format_seconds(seconds: float) -> str:
+    minutes, secs = divmod(int(seconds + 0.5), 60)
+    return f"{minutes}m{secs:02d}s" if minutes else f"{secs}s"
+
+
+class JsonReport:
+    """``--json``: one JSON document on stdout, written record by record (memory stays flat)."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        click.echo('{"inputs": [', nl=False)
+
+    def add(self, record: dict[str, Any]) -> None:
+        click.echo(("," if self.count else "") + "\n  " + json.dumps(record), nl=False)
+        self.count += 1
+
+    def close(self, summary: dict[str, Any]) -> None:
+        click.echo("\n],\n" + f'"summary": {json.dumps(summary)}' + "}")
+
+
+def record_for(item: ListEntry | ListError, outcome: Outcome) -> dict[str, Any]:
+    return {"line": item.line, **outcome.as_dict()}
+
+
+def failed_entry(item: ListEntry | ListError, outcome: Outcome) -> str:
+    """The lines ``--failed`` writes for one failure: the reason as a comment, then the input."""
+    reason = " ".join((outcome.error or outcome.status.value).split())
+    if isinstance(item, ListError):
+        return f"# {reason}\n"
+    return f"# line {item.line}: {reason}\n{item.source}\n"
+
+
+@cli.command(name="import", epilog=EXIT_CODES_HELP)
+@click.argument("list_path", metavar="LIST", type=click.Path(dir_okay=False, allow_dash=True))
+@site_option
+@body_option
+@click.option(
+    "-j",
+    "--jobs",
+    type=click.IntRange(1, 64),
+    default=4,
+    show_default=True,
+    help="Posts fetched at once (one connection pool shared by all workers).",
+)
+@click.option(
+    "--rate",
+    type=click.FloatRange(min=0, min_open=True),
+    default=DEFAULT_RATE,
+    show_default=True,
+    help="At most this many requests per second to any one host.",
+)
+@click.option(
+    "--refresh",
+    is_flag=True,
+    help="Fetch posts already in the site again (conditional GET), and update them.",
+)
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Print a JSON report (one record per input, then a summary) instead of paths.",
+)
+@click.option(
+    "--failed",
+    "failed_path",
+    type=click.Path(dir_okay=False, writable=True),
+    help="Write the inputs that failed to this file, as a list for a later import.",
+)
+@click.option("--fail-fast", is_flag=True, help="Stop at the first input that fails.")
+@click.option(
+    "--processes",
+    type=click.IntRange(0, 64),
+    default=None,
+    hidden=True,
+    help="Worker processes for extraction (default: one per CPU when --jobs > 1).",
+)
+@click.pass_context
+def import_(
+    ctx: click.Context,
+    list_path: str,
+    site_root: Path,
+    body_format: str,
+    jobs: int,
+    rate: float,
+    refresh: bool,
+    as_json: bool,
+    failed_path: str | None,
+    fail_fast: bool,
+    processes: int | None,
+) -> None:
+    """Archive every post named in LIST (a file, or - for stdin): one URL or saved .html per line.
+
+    Blank lines and # comments are skipped; <...> brackets, trailing punctuation and tracking
+    parameters are tolerated, and a post named twice is archived once. Posts already in the site
+    are skipped without fetching (unless --refresh). Paths written go to stdout as posts finish;
+    progress, errors and the summary go to stderr. Ctrl-C stops cleanly: run the same command
+    again to finish the rest.
+    """
+    from .fetch import HostLimiter
+
+    site = open_site(site_root)
+    total = list_total(list_path)
+    lines = open_list(list_path)
+    ctx.call_on_close(lines.close)
+    session = make_session(ctx, pool_size=jobs, limiter=HostLimiter(rate))
+    if processes is None:
+        processes = (os.cpu_count() or 1) if jobs > 1 else 0
+    settings = ImportSettings(
+        jobs=jobs,
+        refresh=refresh,
+        options=Options(body_format="html" if body_format == "html" else "markdown"),
+        parse_processes=processes,
+    )
+    failed_file = open(failed_path, "w", encoding="utf-8") if failed_path else None  # noqa: SIM115
+    if failed_file is not None:
+        ctx.call_on_close(failed_file.close)
+    tally = Tally()
+    progress = Progress(total, tally)
+    report_json = JsonReport() if as_json else None
+    stop = threading.Event()
+    stopped_early = False
+    entries = iter_list(lines, file_exists=os.path.isfile)
+    with stop_on_signals(stop) as received:
+        try:
+            for done in import_entries(
+                entries, site=site, session=session, settings=settings, stop=stop
+            ):
+                item, outcome = done.item, done.result
+                tally.add(outcome)
+                echo_outcome(progress, outcome, json_mode=report_json is not None)
+                if report_json is not None:
+                    report_json.add(record_for(item, outcome))
+                if outcome.failed and failed_file is not None:
+                    failed_file.write(failed_entry(item, outcome))
+                    failed_file.flush()
+                if outcome.failed and fail_fast and not stop.is_set():
+                    stopped_early = True
+                    stop.set()
+                progress.step()
+        except MediumArchiveError as exc:
+            raise click.ClickException(str(exc)) from exc
+        finally:
+            progress.close()
+    interrupted = bool(received)
+    summary = tally.summary() + f" in {format_seconds(time.monotonic() - progress.started)}"
+    if interrupted:
+        summary += "; interrupted: run the same command again to finish"
+    elif stopped_early:
+        summary += "; stopped at the first failure (--fail-fast)"
+    console(f"import: {summary}")
+    if report_json is not None:
+        report_json.close({**tally.as_dict(), "interrupted": interrupted})
+    if interrupted:
+        sys.exit(ExitCode.INTERRUPTED)
+    sys.exit(ExitCode.FAILED if tally.failed else ExitCode.OK)
+
+
+def echo_outcome(progress: Progress, outcome: Outcome, *, json_mode: bool) -> None:
+    """One finished input: its path on stdout (unless --json), problems on stderr."""
+    for warning in outcome.warnings:
+        if outcome.status is Status.DUPLICATE:
+            progress.echo(f"skipped: {warning}", err=True)
+        else:
+            progress.echo(f"warning: {outcome.input}: {warning}", err=True)
+    if outcome.failed or outcome.status is Status.CONFLICT:
+        progress.echo(f"error: {outcome.error}", err=True)
+    elif outcome.path and outcome.status in WRITTEN and not json_mode:
+        progress.echo(outcome.path)

@@ -176,7 +176,9 @@ _LINK_RE = re.compile(r"\[([^\]]*)\]\([^)]*\)")
 _AUTOLINK_RE = re.compile(r"<?https?://\S+>?")
 _EMPHASIS_RE = re.compile(r"\*\*|__|(?<!\w)[*_]|[*_](?!\w)|`")
 _ESCAPE_RE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!<>|~])")
-_SKIP_BLOCK_RE = re.compile(r"^\s*(?:#|>|!\[|[-*+] |\d+[.)] |\* \* \*|<|\|)|^\s*\[[^\]]*\]\([^)]*\)\s*$")
+_SKIP_BLOCK_RE = re.compile(  # headings, quotes, images, lists, rules, HTML, tables, link cards
+    r"^\s*(?:#|>|!\[|[-*+] |\d+[.)] |\* \* \*|<|\|)|^\s*\[[^\]]*\]\([^)]*\)\s*$"
+)
 
 
 def _looks_like_html(body: str) -> bool:
@@ -288,17 +290,23 @@ def load_meta(yaml_text: str) -> dict[str, Any]:
     try:
         data = yaml.load(yaml_text, Loader=_Loader)  # noqa: S506 - a safe loader
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 2}" if mark is not None else ""  # +1 for '---', 1-based
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise StoreError(
-            f"front matter is not valid YAML{where}: {problem}; fix that line by hand"
-        ) from None
+        raise StoreError(f"front matter is not valid YAML{_yaml_error_where(exc)}") from None
     if data is None:
         return {}
     if not isinstance(data, dict):
         raise StoreError(f"front matter is a YAML {type(data).__name__}, not a mapping of keys")
     return data
+
+
+def _yaml_error_where(exc: yaml.YAMLError) -> str:
+    """`` at line N: problem (context at line M); …`` with file line numbers (the '---' is 1)."""
+    mark = getattr(exc, "problem_mark", None)
+    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    where = f" at line {mark.line + 2}" if mark is not None else ""
+    context, context_mark = getattr(exc, "context", None), getattr(exc, "context_mark", None)
+    if context and context_mark is not None and context_mark.line != getattr(mark, "line", None):
+        problem += f" ({context} at line {context_mark.line + 2})"
+    return f"{where}: {problem}; fix it by hand"
 
 
 def loads(text: str) -> tuple[dict[str, Any], str]:

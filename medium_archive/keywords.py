@@ -23,9 +23,7 @@ __all__ = ["STOP_WORDS", "derive_keywords", "words"]
 #: Words: letter/digit runs, hyphenated compounds kept whole.
 _WORD_RE = re.compile(r"[^\W_]+(?:-[^\W_]+)*")
 
-#: Common English words that say nothing about a post's subject.
-STOP_WORDS = frozenset(
-    """
+_STOP_WORDS_TEXT = """
     about above after again against all also although always among and any anyone anything are
     aren around because been before being below between both but can cannot could couldn did
     didn does doesn doing done don down during each either else enough etc even ever every
@@ -39,8 +37,9 @@ STOP_WORDS = frozenset(
     things this those though through thus too two under until upon use used uses using very via
     want was wasn way ways well were weren what whatever when where whether which while who whom
     whose why will with within without won would wouldn yet you your yours yourself yourselves
-    """.split()
-)
+"""
+#: Common English words that say nothing about a post's subject.
+STOP_WORDS = frozenset(_STOP_WORDS_TEXT.split())
 
 
 def words(text: str) -> list[str]:

@@ -10,6 +10,7 @@ and put back afterwards, so html2text never escapes or re-wraps them. `to_clean_
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import Any
 
 import html2text
@@ -34,13 +35,24 @@ _BLANKS_RE = re.compile(r"\n{3,}")
 _BACKTICKS_RE = re.compile(r"`+")
 
 
+class _Converter(html2text.HTML2Text):
+    """html2text, minus one quirk: it puts a space between a closing emphasis mark and the
+    punctuation after it (``**bold** ,``). CommonMark closes ``**bold**,`` fine, so punctuation
+    stays glued to the word as the author wrote it."""
+
+    def handle_data(self, data: str, entity_char: bool = False) -> None:
+        if self.preceding_stressed and data and unicodedata.category(data[0]).startswith("P"):
+            self.preceding_stressed = False
+        super().handle_data(data, entity_char)
+
+
 def make_converter() -> html2text.HTML2Text:
     """The one html2text configuration (a fresh instance: html2text parsers are stateful)."""
-    h = html2text.HTML2Text()
+    h = _Converter()
     h.body_width = 0
     h.unicode_snob = True
     h.escape_snob = False
-    h.protect_links = True
+    h.protect_links = False  # kramdown (Jekyll) does not read <…> link destinations
     h.wrap_links = False
     h.wrap_list_items = False
     h.inline_links = True

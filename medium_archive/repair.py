@@ -11,9 +11,10 @@
   matched before the repair gets a fresh one; a hand-edited file keeps its stale one.
 - body, outside code only: Markdown fenced code blocks, indented code blocks (after a blank
   line) and inline code spans are left byte for byte; in an HTML body (``<article>…``) the text
-  outside ``<pre>``, ``<code>``, ``<script>`` and ``<style>`` is cleaned and re-escaped once as
-  HTML requires; tags and attributes are left alone. In Markdown text, a ``<`` that decoding
-  turned into something tag-like is written ``\\<`` so it is not taken for raw HTML.
+  outside ``<pre>``, ``<code>``, ``<script>`` and ``<style>`` is cleaned and its ``<`` escaped
+  again as HTML requires (``&lt;``); tags, attributes and comments are left alone. In Markdown
+  text, a ``<`` that decoding turned into something tag-like is written ``\\<`` so it is not
+  taken for raw HTML.
 
 Repair is idempotent: repairing a repaired file changes nothing.
 """
@@ -31,7 +32,14 @@ from .cleanup import clean_text
 from .errors import StoreError
 from .store import Site, write_atomic
 
-__all__ = ["RepairResult", "regroup_app_links", "repair_body", "repair_file", "repair_site", "repair_text"]
+__all__ = [
+    "RepairResult",
+    "regroup_app_links",
+    "repair_body",
+    "repair_file",
+    "repair_site",
+    "repair_text",
+]
 
 _PLATFORMS = ("ios", "android", "web")
 _DATE_KEYS = ("datePublished", "dateModified")
@@ -101,7 +109,10 @@ def repair_meta(meta: Mapping[str, Any]) -> dict[str, Any]:
 # ---------------------------------------------------------------- body
 
 _HTML_PROTECTED_RE = re.compile(
-    r"<(pre|code|script|style)\b[^>]*>.*?</\1\s*>|<!--.*?-->|<[^>]*>", re.S | re.I
+    r"<(pre|code|script|style)\b[^>]*>.*?</\1\s*>|<!--.*?-->|<[^<>]*>", re.S | re.I
+)
+_HTML_BODY_RE = re.compile(
+    r"\s*<(?:article|div|section|html|body|main|p|h[1-6]|figure)\b[^<>]*>", re.I
 )
 _MD_FENCE_OPEN_RE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 _MD_INLINE_CODE_RE = re.compile(r"(?<!`)(`+)(?!`)(?:(?!\n[ \t]*\n).)+?(?<!`)\1(?!`)", re.S)
@@ -110,12 +121,12 @@ _TAG_LIKE_LT_RE = re.compile(r"(?<!\\)<(?=[A-Za-z/!?])")
 
 
 def _is_html_body(body: str) -> bool:
-    return re.match(r"\s*<(?:article|div|section|html|body|main|p|h[1-6]|figure)\b", body, re.I) is not None
+    return _HTML_BODY_RE.match(body) is not None
 
 
 def _clean_html_text(text: str) -> str:
-    """Cleaned HTML text; only a tag-like ``<`` is escaped again (``&`` left can start no entity)."""
-    return _TAG_LIKE_LT_RE.sub("&lt;", clean_text(text))
+    """Cleaned HTML text with ``<`` escaped again (an ``&`` left can start no entity)."""
+    return clean_text(text).replace("<", "&lt;")
 
 
 def _clean_outside(text: str, protected: re.Pattern[str], clean: Any) -> str:

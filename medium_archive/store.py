@@ -17,9 +17,10 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import os
+import re
 import tempfile
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any, Literal
@@ -36,7 +37,10 @@ DRAFTS_DIR = "_drafts"
 ASSETS_DIR = "assets"
 #: File name endings scanned as posts (Jekyll's Markdown and HTML posts).
 POST_SUFFIXES = (".md", ".markdown", ".html")
-_MAX_FRONT_MATTER_LINES = 5000
+#: The top-level keys the index keeps (see `ArchivedFile`).
+INDEX_KEYS = frozenset(
+    {"identifier", "url", "isBasedOnUrl", "title", "datePublished", "dateModified", "_archive"}
+)
 _FILE_MODE = 0o644
 
 WriteStatus = Literal["created", "updated", "unchanged"]
@@ -92,20 +96,81 @@ def write_atomic(path: Path, data: bytes) -> None:
                 os.unlink(tmp_name)
 
 
-def read_front_matter(path: Path) -> dict[str, Any]:
-    """The front matter of a file, reading only up to its closing ``---`` line."""
-    lines: list[str] = []
+def read_front_matter(path: Path, keys: Collection[str] | None = None) -> dict[str, Any]:
+    """The front matter of a file, reading only up to its closing ``---`` line.
+
+    With ``keys``, only those top-level keys are returned: when the YAML is plainly laid out (every
+    line at column 0 a ``key:`` line, a ``- `` item or a comment, and no quoted scalar continued
+    on an unindented line) just their blocks are parsed, which is several times faster; any doubt
+    or error falls back to parsing the whole front matter.
+    """
+    yaml_text = _front_matter_text(path)
+    if keys is None:
+        return load_meta(yaml_text)
+    selected = _select_top_level(yaml_text, keys)
+    if selected is not None:
+        with contextlib.suppress(StoreError):
+            return load_meta(selected)
+    return {k: v for k, v in load_meta(yaml_text).items() if k in keys}
+
+
+_OPEN_RE = re.compile(r"\ufeff?---[ \t]*\r?\n")
+_CLOSE_RE = re.compile(r"^---[ \t]*(?:\r?\n|\r?$)", re.M)
+_CHUNK = 16384
+_MAX_FRONT_MATTER_CHARS = 1 << 20
+
+
+def _front_matter_text(path: Path) -> str:
+    """The text between the opening and closing ``---`` lines, read in chunks, body unread."""
     with open(path, encoding="utf-8", newline="") as fh:
-        first = fh.readline().removeprefix("\ufeff")
-        if first.rstrip("\r\n") != "---":
+        text = fh.read(_CHUNK)
+        opening = _OPEN_RE.match(text)
+        if opening is None:
             raise StoreError("no front matter: the file does not start with a '---' line")
-        for line in fh:
-            if line.rstrip("\r\n").rstrip(" \t") == "---":
-                return load_meta("".join(lines).replace("\r\n", "\n"))
-            lines.append(line)
-            if len(lines) > _MAX_FRONT_MATTER_LINES:
-                break
-    raise StoreError("front matter is not closed: no second '---' line")
+        while True:
+            closing = _CLOSE_RE.search(text, opening.end())
+            if closing is not None and (closing.group(0).endswith("\n") or len(text) % _CHUNK):
+                return text[opening.end() : closing.start()]
+            more = fh.read(_CHUNK)
+            if not more or len(text) > _MAX_FRONT_MATTER_CHARS:
+                if closing is not None:
+                    return text[opening.end() : closing.start()]
+                raise StoreError("front matter is not closed: no second '---' line")
+            text += more
+
+
+_TOP_LINE_RE = re.compile(r"^(?![ \t#\r\n-])[^\n]+\n?", re.M)
+_KEY_LINE_RE = re.compile(r"([A-Za-z_][\w-]*):(?:[ \t]+([^\n]*?))?[ \t]*\r?\n?$")
+_BAD_DASH_RE = re.compile(r"^-(?![ \t\r\n]|$)", re.M)
+_CLOSED_QUOTE_RE = re.compile(
+    r"""(?:'(?:[^']|'')*'|"(?:[^"\\]|\\.)*")[ \t]*(?:#[^\n]*)?\s*$"""
+)
+
+
+def _select_top_level(yaml_text: str, keys: Collection[str]) -> str | None:
+    """The YAML of just the top-level ``keys`` blocks, or None when the layout is not plain."""
+    if _BAD_DASH_RE.search(yaml_text):
+        return None  # '---'-like or '-x' at column 0
+    tops = list(_TOP_LINE_RE.finditer(yaml_text))
+    head = yaml_text[: tops[0].start()] if tops else yaml_text
+    if any(line.strip() and not line.lstrip().startswith("#") for line in head.splitlines()):
+        return None  # content before the first key: not a plain mapping
+    out: list[str] = []
+    for i, top in enumerate(tops):
+        match = _KEY_LINE_RE.match(top.group(0))
+        if match is None:
+            return None
+        block_end = tops[i + 1].start() if i + 1 < len(tops) else len(yaml_text)
+        value = match.group(2) or ""
+        if value[:1] in ("[", "{") and not value.endswith(("]", "}")):
+            return None
+        if value[:1] in ("'", '"') and not _CLOSED_QUOTE_RE.match(value):
+            rest = yaml_text[top.start() + match.start(2) : block_end]
+            if not _CLOSED_QUOTE_RE.match(rest):
+                return None  # a quoted scalar continued at column 0: ambiguous
+        if match.group(1) in keys:
+            out.append(yaml_text[top.start() : block_end])
+    return "".join(out)
 
 
 def post_id_of(meta: Mapping[str, Any]) -> str | None:
@@ -230,29 +295,29 @@ class Site:
 
     def index(self) -> dict[str, ArchivedFile]:
         """Rescan the site: post id → its file. Unreadable files go to ``self.problems``."""
-        by_id: dict[str, ArchivedFile] = {}
-        by_path: dict[str, str] = {}
-        problems: list[Problem] = []
-        for path in self.post_files():
-            rel = path.relative_to(self.root).as_posix()
-            try:
-                meta = read_front_matter(path)
-            except (StoreError, OSError, UnicodeDecodeError) as exc:
-                problems.append(Problem(rel, _one_line(exc)))
-                continue
-            post_id = post_id_of(meta)
-            if post_id is None:
-                problems.append(Problem(rel, "no post id in identifier, url or isBasedOnUrl"))
-                continue
-            if post_id in by_id:
-                first = by_id[post_id].path
-                problems.append(Problem(rel, f"post {post_id} is already archived in {first}"))
-                continue
-            by_id[post_id] = archived_file(post_id, rel, meta)
-            by_path[rel] = post_id
-        with self._lock:
+        with self._lock:  # a write must not slip in between the scan and the swap
+            by_id: dict[str, ArchivedFile] = {}
+            by_path: dict[str, str] = {}
+            problems: list[Problem] = []
+            for path in self.post_files():
+                rel = path.relative_to(self.root).as_posix()
+                try:
+                    meta = read_front_matter(path, INDEX_KEYS)
+                except (StoreError, OSError, UnicodeDecodeError) as exc:
+                    problems.append(Problem(rel, _one_line(exc)))
+                    continue
+                post_id = post_id_of(meta)
+                if post_id is None:
+                    problems.append(Problem(rel, "no post id in identifier, url or isBasedOnUrl"))
+                    continue
+                if post_id in by_id:
+                    first = by_id[post_id].path
+                    problems.append(Problem(rel, f"post {post_id} is already archived in {first}"))
+                    continue
+                by_id[post_id] = archived_file(post_id, rel, meta)
+                by_path[rel] = post_id
             self._by_id, self._by_path, self.problems = by_id, by_path, problems
-        return dict(by_id)
+            return dict(by_id)
 
     def find(self, post_id: str) -> ArchivedFile | None:
         """The archived file of a post, or None (uses the cached index)."""
@@ -271,13 +336,21 @@ class Site:
         """The text of a file in the site."""
         return self.resolve(rel_path).read_text(encoding="utf-8")
 
-    def write(self, post_id: str, rel_path: str, text: str) -> WriteResult:
-        """Write a post's file at ``rel_path`` (or its ``-<post-id>`` variant); see module doc."""
-        data = text.encode("utf-8")
+    def write(
+        self, post_id: str, rel_path: str, text: str | Callable[[str], str]
+    ) -> WriteResult:
+        """Write a post's file at ``rel_path`` (or its ``-<post-id>`` variant); see module doc.
+
+        ``text`` may be a function of the path finally chosen, so that a file that had to move to
+        its ``-<post-id>`` variant still names its own path (``sourcePath``).
+        """
         with self._lock:
             by_id = self._index()
             existing = by_id.get(post_id)
             target = self._free_path(post_id, rel_path)
+            if callable(text):
+                text = text(target)
+            data = text.encode("utf-8")
             path = self.resolve(target)
             if existing is not None and existing.path == target and _same_bytes(path, data):
                 return WriteResult("unchanged", target)

@@ -15,7 +15,17 @@ from .errors import InvalidInput
 POST_ID_RE = re.compile(r"^[0-9a-f]{8,12}$")
 _SLUG_ID_RE = re.compile(r"(?:^|-)([0-9a-f]{8,12})$")
 #: Query parameters that only track where a reader came from.
-_TRACKING_PARAMS = {"source", "sk", "gi", "mc_cid", "mc_eid", "fbclid", "gclid", "ref", "_branch_match_id"}
+_TRACKING_PARAMS = {
+    "source",
+    "sk",
+    "gi",
+    "mc_cid",
+    "mc_eid",
+    "fbclid",
+    "gclid",
+    "ref",
+    "_branch_match_id",
+}
 SLUG_MAX = 80
 
 
@@ -31,7 +41,8 @@ def check_url(text: str) -> str:
     parts = urlsplit(url)
     if parts.scheme and parts.scheme not in ("http", "https") and "://" in url:
         raise InvalidInput(
-            f"{url}: only http(s) URLs and saved .html files can be archived, not {parts.scheme}: URLs"
+            f"{url}: only http(s) URLs and saved .html files can be archived, "
+            f"not {parts.scheme}: URLs"
         )
     if not is_http_url(url):
         raise InvalidInput(f"{url}: not an http(s) URL or an existing file")

@@ -8,18 +8,16 @@ page and field, so a failure names both.
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+from functools import cache
 from typing import Any
 
 import lxml.html
 import pytest
-
-from medium_archive.cleanup import has_entity_text
-from medium_archive.markdown import to_markdown
+from conftest import CORPUS, load_truth, truth_files
 
 from medium_archive.body import extract_body
-
-from conftest import CORPUS, load_truth, truth_files
+from medium_archive.cleanup import has_entity_text
+from medium_archive.markdown import to_markdown
 
 pytestmark = pytest.mark.corpus
 
@@ -40,14 +38,14 @@ def _page_ids() -> list[str]:
     return [t["source"] for t in _post_truths()]
 
 
-@lru_cache(maxsize=None)
+@cache
 def _extract(source: str) -> str:
     html = (CORPUS / "pages" / source).read_text(encoding="utf-8", errors="replace")
     url = f"https://medium.com/{source}"
     return extract_body(lxml.html.fromstring(html), url)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _markdown(source: str) -> str:
     return to_markdown(_extract(source))
 

@@ -58,7 +58,9 @@ def sample_post(**changes: Any) -> Post:
         subtitle="Machines start to dream",
         description="Page description",
         authors=(Author("Gene Kogan", "https://medium.com/@genekogan", "https://x/a.png"),),
-        publisher=Publisher("Pub", "https://pub.example", "https://pub.example/f.ico", "pub.example"),
+        publisher=Publisher(
+            "Pub", "https://pub.example", "https://pub.example/f.ico", "pub.example"
+        ),
         tags=("Machine Learning", "Art"),
         language="en",
         app_links=(

@@ -58,7 +58,7 @@ def test_the_same_post_in_other_url_shapes_is_a_duplicate_of_its_first_line() ->
     lines = [
         URL,
         "https://medium.com/p/5a3c2e1f9b7d",
-        f"http://MEDIUM.com/@ada/archiving-your-writing-5a3c2e1f9b7d/?source=rss----abc---4",
+        "http://MEDIUM.com/@ada/archiving-your-writing-5a3c2e1f9b7d/?source=rss----abc---4",
         f"<{URL}?utm_source=twitter>",
         "https://medium.com/@ada/another-post-1cb97e3ab041",
     ]

@@ -67,8 +67,31 @@ _P_NAME_RE = re.compile(r"\bclass\s*=\s*[\"']?[^\"'>]*\bp-name\b", re.I)
 _FILENAME_ID_RE = re.compile(r"-([0-9a-f]{8,12})\.html?$")
 _SPACES_RE = re.compile(r"\s+")
 _BLOCK_TAGS = frozenset(
-    {"p", "div", "section", "h1", "h2", "h3", "h4", "h5", "h6", "li", "ul", "ol", "blockquote",
-     "pre", "figure", "figcaption", "header", "footer", "article", "hr", "table", "tr", "td"}
+    {
+        "p",
+        "div",
+        "section",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "li",
+        "ul",
+        "ol",
+        "blockquote",
+        "pre",
+        "figure",
+        "figcaption",
+        "header",
+        "footer",
+        "article",
+        "hr",
+        "table",
+        "tr",
+        "td",
+    }
 )
 _SKIP_TAGS = frozenset({"script", "style", "noscript", "button"})
 _TEXT_BLOCK_TAGS = ("p", "h1", "h2", "h3", "h4", "li", "blockquote", "pre")
@@ -179,17 +202,20 @@ def parse_export_post(html: str, filename: str, *, author: Author | None = None)
     when no post id can be found.
     """
     if not looks_like_export(html):
-        raise NotAPost(f"{filename}: not a Medium export post file (no article.h-entry with a body)")
+        raise NotAPost(
+            f"{filename}: not a Medium export post file (no article.h-entry with a body)"
+        )
     doc = lxml.html.document_fromstring(html)
     footer = _read_footer(doc)
     post_id = _choose_post_id(footer, filename)
-    url = strip_tracking(footer.canonical) if footer.canonical else f"https://medium.com/p/{post_id}"
+    url = (
+        strip_tracking(footer.canonical) if footer.canonical else f"https://medium.com/p/{post_id}"
+    )
     warnings = _id_warnings(post_id, footer, filename)
     draft = _base_name(filename).startswith("draft_") or not footer.published
 
-    body_el = _first(doc.xpath("//section[@data-field='body']"))
-    parts = _take_apart_body(body_el)
     p_name = node_text(_first(doc.xpath(f"//*[{has_class('p-name')}]")))
+    parts = _take_apart_body(_first(doc.xpath("//section[@data-field='body']")), p_name)
     title = _choose_title(p_name, parts.title_in_body)
     subtitle = parts.visible_subtitle or _preview_subtitle(doc, parts.first_block)
     response = (
@@ -299,14 +325,22 @@ def _id_warnings(post_id: str, footer: _Footer, filename: str) -> tuple[str, ...
     )
 
 
-def _take_apart_body(body_el: Any) -> _BodyParts:
+def _take_apart_body(body_el: Any, p_name: str) -> _BodyParts:
     """Remove the footer (swallowed by unclosed markup), title, subtitle and kicker from the body
-    section; return its HTML and what was taken out."""
+    section; return its HTML and what was taken out.
+
+    The title is ``h1|h2|h3.graf--title``, else a leading heading that repeats ``p_name`` (series
+    covers have no graf--title)."""
     if body_el is None:
         return _BodyParts("", "", False, "", "")
     for footer in body_el.xpath(".//footer"):
         footer.drop_tree()
-    title_el = _first(body_el.xpath(f".//*[self::h1 or self::h2 or self::h3][{has_class('graf--title')}]"))
+    title_el = _first(
+        body_el.xpath(f".//*[self::h1 or self::h2 or self::h3][{has_class('graf--title')}]")
+    )
+    has_title = title_el is not None
+    if title_el is None:
+        title_el = _leading_heading(body_el, p_name)
     title_in_body = node_text(title_el) if title_el is not None else ""
     subtitle_el = _first(body_el.xpath(f".//*[{has_class('graf--subtitle')}]"))
     visible_subtitle = node_text(subtitle_el) if subtitle_el is not None else ""
@@ -316,26 +350,40 @@ def _take_apart_body(body_el: Any) -> _BodyParts:
     return _BodyParts(
         html=lxml.html.tostring(body_el, encoding="unicode"),
         title_in_body=title_in_body,
-        has_title=title_el is not None,
+        has_title=has_title,
         visible_subtitle=visible_subtitle,
         first_block=_first_text_block(body_el),
     )
 
 
-def _first_text_block(body_el: Any) -> str:
+def _text_blocks(body_el: Any) -> Iterator[tuple[Any, str]]:
+    """Text-bearing blocks of the body in document order, with their text (captions skipped)."""
     query = " | ".join(f".//{tag}" for tag in _TEXT_BLOCK_TAGS)
     for block in body_el.xpath(query):
         if block.xpath("ancestor::figure"):
             continue
         text = node_text(block)
         if text:
-            return text
-    return ""
+            yield block, text
+
+
+def _first_text_block(body_el: Any) -> str:
+    return next((text for _, text in _text_blocks(body_el)), "")
+
+
+def _leading_heading(body_el: Any, title: str) -> Any:
+    """The first text block when it is a heading repeating the title, else None."""
+    first = next(_text_blocks(body_el), None)
+    if first is None or first[0].tag not in ("h1", "h2", "h3", "h4"):
+        return None
+    return first[0] if title and is_truncation(title, first[1]) else None
 
 
 def _choose_title(p_name: str, title_in_body: str) -> str:
     """``h1.p-name``; the in-body title when p-name is empty or a "…" truncation of it."""
-    if title_in_body and (not p_name or (p_name != title_in_body and is_truncation(p_name, title_in_body))):
+    if title_in_body and (
+        not p_name or (p_name != title_in_body and is_truncation(p_name, title_in_body))
+    ):
         return title_in_body
     return p_name
 
@@ -406,7 +454,9 @@ def iter_export(path: Path, *, include_other: bool = False) -> Iterator[ExportIt
         yield from _iter_members(path, _folder_members(path), include_other=include_other)
         return
     if not path.is_file():
-        raise SourceError(f"{path}: no such file or folder; give a Medium export .zip or its folder")
+        raise SourceError(
+            f"{path}: no such file or folder; give a Medium export .zip or its folder"
+        )
     try:
         archive = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError) as exc:
@@ -418,7 +468,9 @@ def iter_export(path: Path, *, include_other: bool = False) -> Iterator[ExportIt
 
 
 def _folder_members(root: Path) -> list[tuple[str, Reader]]:
-    files = sorted(p for p in root.rglob("*") if p.is_file() and p.suffix.lower() in (".html", ".htm"))
+    files = sorted(
+        p for p in root.rglob("*") if p.is_file() and p.suffix.lower() in (".html", ".htm")
+    )
     members = [(p.relative_to(root).as_posix(), _file_reader(p)) for p in files]
     profile = root.parent / "profile" / "profile.html"
     if root.name == "posts" and profile.is_file():
@@ -429,7 +481,9 @@ def _folder_members(root: Path) -> list[tuple[str, Reader]]:
 def _file_reader(path: Path) -> Reader:
     def read() -> bytes:
         if path.stat().st_size > MAX_MEMBER_BYTES:
-            raise SourceError(f"{path}: too large for an export page; is this really a Medium export?")
+            raise SourceError(
+                f"{path}: too large for an export page; is this really a Medium export?"
+            )
         return path.read_bytes()
 
     return read
@@ -437,7 +491,11 @@ def _file_reader(path: Path) -> Reader:
 
 def _zip_members(path: Path, archive: zipfile.ZipFile) -> list[tuple[str, Reader]]:
     infos = sorted(
-        (i for i in archive.infolist() if not i.is_dir() and i.filename.lower().endswith((".html", ".htm"))),
+        (
+            i
+            for i in archive.infolist()
+            if not i.is_dir() and i.filename.lower().endswith((".html", ".htm"))
+        ),
         key=lambda i: i.filename,
     )
 
@@ -450,7 +508,8 @@ def _zip_members(path: Path, archive: zipfile.ZipFile) -> list[tuple[str, Reader
                     return member.read(MAX_MEMBER_BYTES + 1)
             except (zipfile.BadZipFile, zlib.error, OSError, RuntimeError, EOFError) as exc:
                 raise SourceError(
-                    f"{path}: cannot read {info.filename} ({exc}); the zip is damaged, download the export again"
+                    f"{path}: cannot read {info.filename} ({exc}); the zip is damaged, "
+                    "download the export again"
                 ) from exc
 
         return read

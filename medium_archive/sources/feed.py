@@ -121,6 +121,9 @@ def decode_feed(data: bytes) -> tuple[str, str]:
     ):
         if data.startswith(bom):
             return data[len(bom) :].decode(name, errors="replace"), name
+    for start, name in ((b"<\x00", "UTF-16LE"), (b"\x00<", "UTF-16BE")):
+        if data.startswith(start):  # UTF-16 saved without a BOM
+            return data.decode(name, errors="replace"), name
     match = _DECL_ENCODING_RE.match(data)
     name = match.group(1).decode("ascii") if match else "UTF-8"
     try:
@@ -196,7 +199,9 @@ def parse_feed(data: bytes, feed_url: str) -> Feed:
             continue
         seen.add(item.post_id)
         items.append(item)
-    return Feed(url=feed_url, encoding=encoding, channel=channel, items=items, duplicates=duplicates)
+    return Feed(
+        url=feed_url, encoding=encoding, channel=channel, items=items, duplicates=duplicates
+    )
 
 
 def _find_channel(root: Any) -> Any:
@@ -323,7 +328,9 @@ def _item_publication(link: str, content: str, snippet: str, channel: Channel) -
         return channel.publication
     match = _ORIGINALLY_RE.search(content)
     if match:
-        return _publisher(norm_space(re.sub(r"<[^>]+>", "", match.group(2))), strip_tracking(match.group(1)))
+        return _publisher(
+            norm_space(re.sub(r"<[^>]+>", "", match.group(2))), strip_tracking(match.group(1))
+        )
     link_host = host(link)
     segments = [s for s in urlsplit(link).path.split("/") if s]
     continued = _CONTINUE_RE.search(re.sub(r"<[^>]+>", "", snippet))
@@ -359,14 +366,19 @@ def item_to_post(item: FeedItem, feed: Feed) -> Post | None:
     _drop_tracking_pixels(root)
     _drop_originally_published(root)
     title = _drop_title_heading(root, item.title)
-    content = "".join(
-        lxml.html.tostring(child, encoding="unicode") for child in root
-    ) if len(root) else ""
+    content = (
+        "".join(lxml.html.tostring(child, encoding="unicode") for child in root)
+        if len(root)
+        else ""
+    )
     channel = feed.channel
     author = Author(name=item.author)
     if channel.kind == "user" and channel.author is not None:
-        author = Author(name=item.author or channel.author.name, url=channel.author.url,
-                        avatar=channel.author.avatar)
+        author = Author(
+            name=item.author or channel.author.name,
+            url=channel.author.url,
+            avatar=channel.author.avatar,
+        )
     return Post(
         id=item.post_id,
         url=item.link,
@@ -454,7 +466,9 @@ def feed_url_for(arg: str) -> str:
     if re.fullmatch(r"@[A-Za-z0-9._-]+", text):
         return f"https://medium.com/feed/{text}"
     if not is_http_url(text):
-        raise InvalidInput(f"{arg}: give @username, a Medium profile or publication URL, or a feed URL")
+        raise InvalidInput(
+            f"{arg}: give @username, a Medium profile or publication URL, or a feed URL"
+        )
     url = strip_tracking(text)
     parts = urlsplit(url)
     segments = [s for s in parts.path.split("/") if s]
