@@ -123,7 +123,8 @@ def run_batch(
         return stop.is_set() or halt.is_set()
 
     todo: queue.Queue[object] = queue.Queue(maxsize=backlog or 2 * jobs)
-    done: queue.Queue[object] = queue.Queue()
+    # Bounded too: workers wait for a slow consumer instead of piling up results in memory.
+    done: queue.Queue[object] = queue.Queue(maxsize=jobs)
     feed_error: list[BaseException] = []
 
     def feed() -> None:
@@ -152,9 +153,10 @@ def run_batch(
                     result = work(item)
                 except Exception as exc:  # one bad item must not end the batch
                     result = on_error(item, exc)
-                done.put(Done(item, result))
+                if not _put(done, Done(item, result), halt.is_set):
+                    return
         finally:
-            done.put(_END)
+            _put(done, _END, halt.is_set)
 
     threads = [threading.Thread(target=feed, name="batch-feed", daemon=True)]
     threads += [
