@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from . import fetch, frontmatter, markdown
+from . import fetch, frontmatter, images, markdown
 from .errors import MediumArchiveError, NotAPost, PostGone
 from .extract import extract_post
 from .model import Post
@@ -38,6 +38,8 @@ class Status(str, enum.Enum):
     FAILED = "failed"
     DUPLICATE = "duplicate"  # named again in the same import list
     INVALID = "invalid"  # an import list line that is neither a URL nor an existing file
+    SKIPPED_DRAFT = "skipped draft"  # an export or feed draft, without --drafts
+    SKIPPED_RESPONSE = "skipped response"  # a response (comment), without --responses
 
 
 @dataclass(frozen=True)
@@ -207,6 +209,26 @@ def parse_saved(source: str, site_root: str, options: Options) -> Prepared:
     return prepare_post(load_saved(source), site=site, options=options, source=source)
 
 
+def prepare_at(loaded: Loaded, site_root: str, options: Options, source: str) -> Prepared:
+    """Render a loaded post (pure CPU; safe to run in a worker process)."""
+    return prepare_post(loaded, site=Site(Path(site_root)), options=options, source=source)
+
+
+def localize(loaded: Loaded, *, site: Site, session: Any) -> Loaded:
+    """The post with its images saved under ``assets/<post-id>/`` (``--images``).
+
+    Runs where the post was fetched (it makes requests), before the post is rendered; an image
+    that cannot be saved keeps its remote URL and adds a warning to the post.
+    """
+    if session is None:  # a saved page archived without a session: its images still need one
+        with fetch.make_session() as own:
+            return localize(loaded, site=site, session=own)
+    post, warnings = images.localize_images(loaded.post, site=site, session=session)
+    if warnings:
+        post = dataclasses.replace(post, warnings=(*post.warnings, *warnings))
+    return dataclasses.replace(loaded, post=post)
+
+
 def parse_fetched(
     html: str,
     final_url: str,
@@ -262,6 +284,8 @@ def archive_one(
             etag=validators.get("etag", ""),
             last_modified=validators.get("lastModified", ""),
         )
+        if options.images:
+            loaded = localize(loaded, site=site, session=session)
         return save_post(loaded, site=site, options=options, source=source)
     except _NotModified:
         return Outcome(source, Status.NOT_MODIFIED)

@@ -195,6 +195,8 @@ _SUMMARY_ORDER = (
     Status.NOT_MODIFIED,
     Status.SKIPPED,
     Status.DUPLICATE,
+    Status.SKIPPED_DRAFT,
+    Status.SKIPPED_RESPONSE,
     Status.CONFLICT,
     Status.GONE,
     Status.FAILED,
@@ -260,6 +262,10 @@ def make_parse_pool(processes: int) -> ProcessPoolExecutor:
     )
 
 
+#: Saves a loaded post's images (``--images``) in the thread that fetched it.
+Localize = Callable[[archive.Loaded], archive.Loaded]
+
+
 class _Parser:
     """Runs the CPU part of archiving a post, here or in a process pool."""
 
@@ -268,16 +274,21 @@ class _Parser:
         self.site_root = str(site.root)
         self.options = options
 
-    def _run(self, fn: Callable[..., Prepared], *args: Any) -> Prepared:
+    def _run(self, fn: Callable[..., R], *args: Any) -> R:
         if self.pool is None:
             return fn(*args)
         return self.pool.submit(fn, *args).result()
 
-    def saved(self, source: str) -> Prepared:
+    def saved(self, source: str, localize: Localize | None = None) -> Prepared:
+        if localize is not None:
+            return self._render(self._run(archive.load_saved, source), source, localize)
         return self._run(archive.parse_saved, source, self.site_root, self.options)
 
-    def fetched(self, page: fetch.Page, source: str) -> Prepared:
+    def fetched(self, page: fetch.Page, source: str, localize: Localize | None = None) -> Prepared:
         validators = (page.etag or "", page.last_modified or "")
+        if localize is not None:
+            loaded = self._run(archive.load_fetched, page.text, page.final_url, source, *validators)
+            return self._render(loaded, source, localize)
         return self._run(
             archive.parse_fetched,
             page.text,
@@ -287,6 +298,11 @@ class _Parser:
             self.site_root,
             self.options,
         )
+
+    def _render(self, loaded: archive.Loaded, source: str, localize: Localize) -> Prepared:
+        """Extracted in the pool, images saved here (the fetching thread), rendered in the pool."""
+        loaded = localize(loaded)
+        return self._run(archive.prepare_at, loaded, self.site_root, self.options, source)
 
 
 class _Importer:
@@ -327,10 +343,17 @@ class _Importer:
     def skipped(self, source: str, known: ArchivedFile) -> Outcome:
         return Outcome(source, Status.SKIPPED, known.post_id, known.path)
 
+    def localized(self, loaded: archive.Loaded) -> archive.Loaded:
+        """The post with its images saved (``--images``), unless it is skipped anyway."""
+        if self.known(loaded.post.id) is not None and not self.settings.refresh:
+            return loaded
+        return archive.localize(loaded, site=self.site, session=self.session)
+
     def archive(self, item: ListEntry) -> Outcome:
         refresh = self.settings.refresh
+        localize = self.localized if self.settings.options.images else None
         if item.is_file:
-            prepared = self.parser.saved(item.source)
+            prepared = self.parser.saved(item.source, localize)
         else:
             known = self.known(item.post_id)
             if known is not None and not refresh:
@@ -344,7 +367,7 @@ class _Importer:
             )
             if page.not_modified:
                 return Outcome(item.source, Status.NOT_MODIFIED, item.post_id or "")
-            prepared = self.parser.fetched(page, item.source)
+            prepared = self.parser.fetched(page, item.source, localize)
         known = self.known(prepared.post_id)
         if known is not None and not refresh:
             return self.skipped(item.source, known)

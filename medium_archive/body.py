@@ -453,8 +453,18 @@ def _inline(el: Any, base: str, *, heading: bool = False) -> str:
     html = "".join(out)
     while "  " in html:
         html = html.replace("  ", " ")
-    html = _EDGE_RE.sub("", html)
+    html = _strip_edges(html)
     return _BR_SPACE_RE.sub("<br>", html) if "<br>" in html else html
+
+
+def _strip_edges(html: str) -> str:
+    """``html`` without leading and trailing whitespace and ``<br>`` (as ``_EDGE_RE`` would,
+    without that regex's scan for a trailing run from every space of the text)."""
+    before = None
+    while before != html:
+        before = html
+        html = html.strip().removeprefix("<br>").removesuffix("<br>")
+    return html
 
 
 def _text(text: str | None, in_code: bool) -> str:

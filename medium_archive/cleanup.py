@@ -16,6 +16,7 @@ ENTITY_RE = re.compile(r"&(?:[A-Za-z][A-Za-z0-9]{1,31}|#[0-9]{1,7}|#[xX][0-9A-Fa
 _ODD_SPACES = str.maketrans(
     {"\u00a0": " ", "\u200a": " ", "\u2009": " ", "\u202f": " ", "\u2007": " "}
 )
+_ODD_SPACE_CHARS = tuple(chr(code) for code in _ODD_SPACES)
 _MAX_ROUNDS = 8
 
 
@@ -33,7 +34,13 @@ def decode_entities(text: str) -> str:
 
 def clean_text(text: str) -> str:
     """Entities decoded to a fixpoint, odd spaces made plain. Idempotent."""
-    return decode_entities(text).translate(_ODD_SPACES)
+    text = decode_entities(text)
+    if text.isascii():  # the common case; translate() walks the text char by char in Python
+        return text
+    for odd in _ODD_SPACE_CHARS:
+        if odd in text:
+            text = text.replace(odd, " ")
+    return text
 
 
 def has_entity_text(text: str) -> bool:

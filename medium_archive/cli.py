@@ -22,9 +22,11 @@ from typing import Any, TextIO
 import click
 
 from . import __version__
+from .accounts import AccountSettings, import_export, import_feed, load_feed, source_kind
 from .archive import Options, Outcome, Status, archive_one
-from .batch import ImportSettings, Tally, import_entries
+from .batch import Done, ImportSettings, Tally, import_entries
 from .errors import MediumArchiveError
+from .sources.feed import FeedItem
 from .sources.urllist import ListEntry, ListError, count_entries, iter_list
 from .store import Site
 
@@ -72,6 +74,15 @@ def body_option(fn: Any) -> Any:
     )(fn)
 
 
+def images_option(fn: Any) -> Any:
+    return click.option(
+        "--images",
+        is_flag=True,
+        help="Save content images under assets/<post-id>/ and link them there; an image that "
+        "cannot be saved keeps its remote URL (with a warning).",
+    )(fn)
+
+
 def make_session(ctx: click.Context, **kwargs: Any) -> Any:
     """One HTTP session per invocation, closed when the command ends."""
     from .fetch import make_session as _make_session
@@ -111,8 +122,11 @@ def cli() -> None:
 @click.argument("inputs", nargs=-1, required=True, metavar="URL_OR_FILE...")
 @site_option
 @body_option
+@images_option
 @click.pass_context
-def archive(ctx: click.Context, inputs: tuple[str, ...], site_root: Path, body_format: str) -> None:
+def archive(
+    ctx: click.Context, inputs: tuple[str, ...], site_root: Path, body_format: str, images: bool
+) -> None:
     """Archive posts given as URLs or saved .html pages; print each archived file's path.
 
     A URL may be any Medium post URL (medium.com/@user/slug-ID, medium.com/p/ID, a publication's
@@ -121,7 +135,7 @@ def archive(ctx: click.Context, inputs: tuple[str, ...], site_root: Path, body_f
     """
     site = open_site(site_root)
     session = make_session(ctx)
-    options = Options(body_format="html" if body_format == "html" else "markdown")
+    options = Options(body_format="html" if body_format == "html" else "markdown", images=images)
     outcomes = []
     try:
         for source in inputs:
@@ -178,6 +192,25 @@ STOPPING = "\nstopping: finishing the posts in hand; run the same command again 
 DEFAULT_RATE = 5.0
 #: Statuses whose path is echoed: the post's file is now up to date in the site.
 WRITTEN = frozenset({Status.ARCHIVED, Status.UPDATED, Status.UNCHANGED})
+
+
+def batch_options(fn: Any) -> Any:
+    """``--jobs`` and ``--rate``, shared by the batch commands (import, sync)."""
+    fn = click.option(
+        "--rate",
+        type=click.FloatRange(min=0, min_open=True),
+        default=DEFAULT_RATE,
+        show_default=True,
+        help="At most this many requests per second to any one host.",
+    )(fn)
+    return click.option(
+        "-j",
+        "--jobs",
+        type=click.IntRange(1, 64),
+        default=4,
+        show_default=True,
+        help="Posts fetched at once (one connection pool shared by all workers).",
+    )(fn)
 
 
 @contextlib.contextmanager
@@ -286,37 +319,57 @@ class JsonReport:
         click.echo("\n],\n" + f'"summary": {json.dumps(summary)}' + "}")
 
 
-def record_for(item: ListEntry | ListError, outcome: Outcome) -> dict[str, Any]:
-    return {"line": item.line, **outcome.as_dict()}
+def open_account(
+    kind: str,
+    source: str,
+    site: Site,
+    session: Any,
+    settings: AccountSettings,
+    stop: threading.Event,
+) -> tuple[Iterator[Done[Any, Outcome]], int | None]:
+    """The batch of an export or a feed, and its length when known (a feed is loaded here)."""
+    if kind == "export":
+        path = Path(source)
+        return import_export(path, site=site, session=session, settings=settings, stop=stop), None
+    try:
+        feed = load_feed(source, session=session)
+    except MediumArchiveError as exc:
+        raise click.ClickException(str(exc)) from exc
+    feed_batch = import_feed(feed, site=site, session=session, settings=settings, stop=stop)
+    return feed_batch, len(feed.items)
 
 
-def failed_entry(item: ListEntry | ListError, outcome: Outcome) -> str:
+def record_for(item: object, outcome: Outcome) -> dict[str, Any]:
+    if isinstance(item, ListEntry | ListError):
+        return {"line": item.line, **outcome.as_dict()}
+    return outcome.as_dict()
+
+
+def failed_entry(item: object, outcome: Outcome) -> str:
     """The lines ``--failed`` writes for one failure: the reason as a comment, then the input."""
     reason = " ".join((outcome.error or outcome.status.value).split())
     if isinstance(item, ListError):
         return f"# {reason}\n"
+    if isinstance(item, FeedItem):
+        return f"# {reason}\n{item.link}\n"
+    if not isinstance(item, ListEntry):  # an export file: re-import the export to retry it
+        return f"# {reason}\n# {outcome.input}\n"
     return f"# line {item.line}: {reason}\n{item.source}\n"
 
 
 @cli.command(name="import", epilog=EXIT_CODES_HELP)
-@click.argument("list_path", metavar="LIST", type=click.Path(dir_okay=False, allow_dash=True))
+@click.argument("list_path", metavar="SOURCE", type=click.Path(allow_dash=True))
 @site_option
 @body_option
+@images_option
+@click.option("--drafts", is_flag=True, help="Export/feed: archive drafts too, into _drafts/.")
+@click.option("--responses", is_flag=True, help="Export/feed: archive responses (comments) too.")
 @click.option(
-    "-j",
-    "--jobs",
-    type=click.IntRange(1, 64),
-    default=4,
-    show_default=True,
-    help="Posts fetched at once (one connection pool shared by all workers).",
+    "--enrich",
+    is_flag=True,
+    help="Export: fetch each post's live page for tags, publication and modified date.",
 )
-@click.option(
-    "--rate",
-    type=click.FloatRange(min=0, min_open=True),
-    default=DEFAULT_RATE,
-    show_default=True,
-    help="At most this many requests per second to any one host.",
-)
+@batch_options
 @click.option(
     "--refresh",
     is_flag=True,
@@ -348,6 +401,7 @@ def import_(
     list_path: str,
     site_root: Path,
     body_format: str,
+    images: bool,
     jobs: int,
     rate: float,
     refresh: bool,
@@ -355,8 +409,16 @@ def import_(
     failed_path: str | None,
     fail_fast: bool,
     processes: int | None,
+    drafts: bool,
+    responses: bool,
+    enrich: bool,
 ) -> None:
-    """Archive every post named in LIST (a file, or - for stdin): one URL or saved .html per line.
+    """Archive every post of SOURCE: an account export, a feed, or a list of URLs.
+
+    SOURCE is Medium's account export (the .zip, or its unpacked folder: published posts to
+    _posts/; drafts only with --drafts; responses only with --responses); @user or an RSS feed
+    URL or saved feed file (full-content items archived, member-only ones fetched as pages); or
+    a LIST (a file, or - for stdin): one URL or saved .html per line.
 
     Blank lines and # comments are skipped; <...> brackets, trailing punctuation and tracking
     parameters are tolerated, and a post named twice is archived once. Posts already in the site
@@ -367,32 +429,37 @@ def import_(
     from .fetch import HostLimiter
 
     site = open_site(site_root)
-    total = list_total(list_path)
-    lines = open_list(list_path)
-    ctx.call_on_close(lines.close)
+    kind = source_kind(list_path)
     session = make_session(ctx, pool_size=jobs, limiter=HostLimiter(rate))
     if processes is None:
         processes = (os.cpu_count() or 1) if jobs > 1 else 0
     settings = ImportSettings(
         jobs=jobs,
         refresh=refresh,
-        options=Options(body_format="html" if body_format == "html" else "markdown"),
+        options=Options(body_format="html" if body_format == "html" else "markdown", images=images),
         parse_processes=processes,
     )
+    stop = threading.Event()
+    batch: Iterator[Done[Any, Outcome]]
+    if kind == "list":
+        total = list_total(list_path)
+        lines = open_list(list_path)
+        ctx.call_on_close(lines.close)
+        entries = iter_list(lines, file_exists=os.path.isfile)
+        batch = import_entries(entries, site=site, session=session, settings=settings, stop=stop)
+    else:
+        account = AccountSettings(jobs, drafts, responses, enrich, refresh, settings.options)
+        batch, total = open_account(kind, list_path, site, session, account, stop)
     failed_file = open(failed_path, "w", encoding="utf-8") if failed_path else None  # noqa: SIM115
     if failed_file is not None:
         ctx.call_on_close(failed_file.close)
     tally = Tally()
     progress = Progress(total, tally)
     report_json = JsonReport() if as_json else None
-    stop = threading.Event()
     stopped_early = False
-    entries = iter_list(lines, file_exists=os.path.isfile)
     with stop_on_signals(stop) as received:
         try:
-            for done in import_entries(
-                entries, site=site, session=session, settings=settings, stop=stop
-            ):
+            for done in batch:
                 item, outcome = done.item, done.result
                 tally.add(outcome)
                 echo_outcome(progress, outcome, json_mode=report_json is not None)
@@ -434,3 +501,122 @@ def echo_outcome(progress: Progress, outcome: Outcome, *, json_mode: bool) -> No
         progress.echo(f"error: {outcome.error}", err=True)
     elif outcome.path and outcome.status in WRITTEN and not json_mode:
         progress.echo(outcome.path)
+
+
+# --- sync -----------------------------------------------------------------------------------
+
+SYNC_EXIT_CODES_HELP = (
+    "Exit codes: 0 every post is in sync (updated, unchanged or not modified); 1 at least one "
+    "post failed, is gone from Medium (its file is kept) or is a conflict (edited by hand and "
+    "left alone); 2 usage error; 130 interrupted."
+)
+
+
+@cli.command(epilog=SYNC_EXIT_CODES_HELP)
+@click.argument("paths", nargs=-1, type=click.Path(dir_okay=False, path_type=Path))
+@site_option
+@click.option(
+    "--body",
+    "body_format",
+    type=click.Choice(["markdown", "html"]),
+    default=None,
+    help="Rewrite updated bodies in this format (default: each file keeps its own).",
+)
+@batch_options
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help="Say what each post would become (and what changed); write nothing.",
+)
+@click.option(
+    "--force", is_flag=True, help="Overwrite files edited by hand with the post from Medium."
+)
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Print a JSON report (one record per post, then a summary) instead of lines.",
+)
+@click.pass_context
+def sync(
+    ctx: click.Context,
+    paths: tuple[Path, ...],
+    site_root: Path,
+    body_format: str | None,
+    jobs: int,
+    rate: float,
+    dry_run: bool,
+    force: bool,
+    as_json: bool,
+) -> None:
+    """Re-fetch archived posts and update the files of those that changed on Medium.
+
+    Without PATHS, every post under the site's _posts/ and _drafts/ is synced, files written by
+    the earlier archiver included. Each post is fetched from its isBasedOnUrl (conditionally,
+    when the file holds an ETag or Last-Modified) and is then: not modified, unchanged (file left
+    as it is), updated (rewritten, renamed if its date or slug changed), gone (404/410: the file
+    is kept) or failed. A file edited by hand since it was archived is a conflict and is left
+    alone unless --force. Updated paths go to stdout; errors and the summary to stderr.
+    """
+    from .fetch import HostLimiter
+    from .sync import SyncSettings, sync_site
+
+    site = open_site(site_root)
+    session = make_session(ctx, pool_size=jobs, limiter=HostLimiter(rate))
+    settings = SyncSettings(
+        jobs=jobs,
+        force=force,
+        dry_run=dry_run,
+        body_format="html" if body_format == "html" else "markdown" if body_format else None,
+    )
+    tally = Tally()
+    progress = Progress(None, tally)
+    report_json = JsonReport() if as_json else None
+    stop = threading.Event()
+    with stop_on_signals(stop) as received:
+        try:
+            for done in sync_site(
+                site, session=session, paths=list(paths) or None, settings=settings, stop=stop
+            ):
+                outcome = done.result
+                tally.add(outcome)
+                echo_sync_outcome(progress, outcome, dry_run=dry_run, json_mode=as_json)
+                if report_json is not None:
+                    report_json.add({**outcome.as_dict(), "changes": list(outcome.changes)})
+                progress.step()
+        except MediumArchiveError as exc:
+            raise click.ClickException(str(exc)) from exc
+        finally:
+            progress.close()
+    interrupted = bool(received)
+    summary = tally.summary() + f" in {format_seconds(time.monotonic() - progress.started)}"
+    if dry_run:
+        summary += "; dry run: nothing written"
+    if interrupted:
+        summary += "; interrupted: run the same command again to finish"
+    console(f"sync: {summary}")
+    if report_json is not None:
+        report_json.close({**tally.as_dict(), "dry_run": dry_run, "interrupted": interrupted})
+    if interrupted:
+        sys.exit(ExitCode.INTERRUPTED)
+    conflicts = tally.counts.get(Status.CONFLICT, 0)
+    sys.exit(ExitCode.FAILED if tally.failed or conflicts else ExitCode.OK)
+
+
+def echo_sync_outcome(
+    progress: Progress, outcome: Outcome, *, dry_run: bool, json_mode: bool
+) -> None:
+    """One synced post: updates on stdout (every post with --dry-run), problems on stderr."""
+    for warning in outcome.warnings:
+        progress.echo(f"warning: {outcome.input}: {warning}", err=True)
+    if outcome.status in (Status.FAILED, Status.GONE, Status.CONFLICT, Status.INVALID):
+        progress.echo(f"{outcome.status.value}: {outcome.error}", err=True)
+        return
+    if json_mode:
+        return
+    changes = f" ({', '.join(outcome.changes)})" if outcome.changes else ""
+    if outcome.status is Status.UPDATED:
+        verb = "would update" if dry_run else "updated"
+        progress.echo(f"{verb}: {outcome.path}{changes}")
+    elif dry_run:
+        progress.echo(f"{outcome.status.value}: {outcome.path}")

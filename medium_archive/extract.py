@@ -48,6 +48,7 @@ _MEDIUM_IMAGE_HOSTS = (
     "cdn-static-1.medium.com",
 )
 _LANG_SAMPLE = 4000
+_XML_SPACE = " \t\r\n"  # what XPath's normalize-space() strips
 
 
 # --------------------------------------------------------------------------------------------
@@ -529,11 +530,17 @@ def next_block(title_el: Element) -> Element | None:
             break
     candidates = title_el.xpath(
         "following::*[self::p or self::h1 or self::h2 or self::h3 or self::h4"
-        " or self::blockquote or self::pre or self::li][normalize-space()][position() <= 12]"
+        " or self::blockquote or self::pre or self::li]"
     )
-    for el in candidates:
+    seen = 0
+    for el in candidates:  # the first 12 with text: XPath's normalize-space() over every block
+        if not el.text_content().strip(_XML_SPACE):  # of a long page costs far more
+            continue
         if is_body_block(el):
             return el
+        seen += 1
+        if seen == 12:
+            break
     return None
 
 

@@ -10,6 +10,7 @@ writes files.
 from __future__ import annotations
 
 import codecs
+import contextlib
 import math
 import re
 import socket
@@ -408,6 +409,11 @@ def _get(
     try:
         yield response
     finally:
+        if response.status_code in (204, 304):
+            # No body to read: reading the empty one lets urllib3 keep the connection alive for
+            # the next request instead of dropping it (a 304-only sync reuses one connection).
+            with contextlib.suppress(requests.RequestException):
+                response.content  # noqa: B018
         response.close()
 
 

@@ -197,11 +197,16 @@ def _blocks(body: str) -> list[str]:
 
 
 def _inline_text(block: str) -> str:
-    text = _IMAGE_RE.sub(r"\1", block)
-    text = _LINK_RE.sub(r"\1", text)
-    text = _AUTOLINK_RE.sub(" ", text)
-    text = _EMPHASIS_RE.sub("", text)
-    text = _ESCAPE_RE.sub(r"\1", text)
+    text = block
+    if "](" in text:  # each pattern is skipped when the text cannot match it (a hot path)
+        text = _IMAGE_RE.sub(r"\1", text)
+        text = _LINK_RE.sub(r"\1", text)
+    if "http" in text:
+        text = _AUTOLINK_RE.sub(" ", text)
+    if "*" in text or "_" in text or "`" in text:
+        text = _EMPHASIS_RE.sub("", text)
+    if "\\" in text:
+        text = _ESCAPE_RE.sub(r"\1", text)
     return " ".join(clean_text(text).split())
 
 
@@ -253,15 +258,52 @@ class _SafeDumper(yaml.SafeDumper):
 
 _SafeDumper.add_representer(str, _SafeDumper.represent_str)
 
+_NON_BMP_RE = re.compile("[\U00010000-\U0010ffff]")
+_PLAIN_KEY_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+#: libyaml's safe dumper; PyYAML's own when built without libyaml (then both write the same).
+_LibyamlDumper: Any = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+
+class _FastSafeDumper(_LibyamlDumper):  # type: ignore[misc]
+    """`_SafeDumper` with libyaml's emitter (several times faster): the same bytes for the values
+    `_libyaml_writes_same` accepts (libyaml escapes astral characters and writes ``''`` keys
+    differently, so such metadata goes through the Python emitter)."""
+
+    def represent_str(self, data: str) -> yaml.ScalarNode:
+        if any(ch in data for ch in _LINE_BREAKS):
+            node: yaml.ScalarNode = self.represent_scalar("tag:yaml.org,2002:str", data, style='"')
+            return node
+        plain: yaml.ScalarNode = super().represent_str(data)
+        return plain
+
+
+_FastSafeDumper.add_representer(str, _FastSafeDumper.represent_str)
+
+
+def _libyaml_writes_same(value: Any) -> bool:
+    """True when libyaml's emitter writes ``value`` exactly as PyYAML's does (checked by fuzzing):
+    identifier keys, no character outside the Basic Multilingual Plane, plain scalar types."""
+    if isinstance(value, str):
+        return value.isascii() or _NON_BMP_RE.search(value) is None
+    if isinstance(value, Mapping):
+        return all(
+            isinstance(k, str) and _PLAIN_KEY_RE.match(k) is not None and _libyaml_writes_same(v)
+            for k, v in value.items()
+        )
+    if isinstance(value, list | tuple):
+        return all(_libyaml_writes_same(v) for v in value)
+    return value is None or isinstance(value, bool | int | float)
+
 
 def dumps(meta: Mapping[str, Any], body: str) -> str:
     """File text: ``---``, the YAML of ``meta`` (key order kept), ``---``, a blank line, body.
 
     The body is stored with exactly one trailing newline (none when empty). Same input, same bytes.
     """
+    dumper: Any = _FastSafeDumper if _libyaml_writes_same(meta) else _SafeDumper
     yaml_text = yaml.dump(
         dict(meta),
-        Dumper=_SafeDumper,
+        Dumper=dumper,
         allow_unicode=True,
         default_flow_style=False,
         sort_keys=False,
@@ -357,5 +399,10 @@ def dumps_with_hash(meta: Mapping[str, Any], body: str) -> str:
     archive = dict(meta.get("_archive") or {})
     archive["contentHash"] = HASH_PREFIX + "0" * 64  # placeholder: the line is not hashed
     draft = {**meta, "_archive": archive}
-    archive["contentHash"] = content_hash(dumps(draft, body))
+    text = dumps(draft, body)
+    # The placeholder and the hash are plain scalars of one length: swap the line, dump once.
+    line = f"\n  contentHash: {archive['contentHash']}\n"
+    archive["contentHash"] = content_hash(text)
+    if text.count(line) == 1:
+        return text.replace(line, f"\n  contentHash: {archive['contentHash']}\n")
     return dumps(draft, body)

@@ -1,0 +1,317 @@
+"""Whole-account sources for ``import``: an account export (zip or folder) and RSS feeds.
+
+Owns deciding what an ``import`` argument is (`source_kind`), loading a feed (`load_feed`), and
+archiving each export post or feed item into an `Outcome` (`archive_export_item`,
+`archive_feed_item`), run over a whole source by `import_export` / `import_feed` with the same
+batch runner as URL lists. Drafts and responses are reported as skipped unless asked for; posts
+already in the site are skipped unless ``refresh``, so a second import writes nothing. With
+``enrich`` each export post's live page adds what the export lacks (tags, publication, modified
+date, language, app links); when the page cannot be had the export's content is kept and a
+warning says so. Never prints; fetching goes through fetch.py.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import threading
+import zipfile
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, TypeVar
+from urllib.parse import urlsplit
+
+from . import archive, fetch
+from .archive import Loaded, Options, Outcome, Status
+from .batch import DEFAULT_GRACE, Done, WriteGate, run_batch
+from .errors import Blocked, MediumArchiveError, NotAPost, SourceError
+from .extract import extract_post
+from .model import Post
+from .sources.export import ExportItem, iter_export
+from .sources.feed import Feed, FeedItem, decode_feed, feed_url_for, item_to_post, parse_feed
+from .store import ArchivedFile, Site
+from .urls import is_http_url
+
+SourceKind = Literal["export", "feed", "list"]
+T = TypeVar("T")
+
+_HANDLE_RE = re.compile(r"@[A-Za-z0-9._-]+")
+#: How much of a file is read to tell an RSS feed from a list of URLs.
+_SNIFF_BYTES = 4096
+
+
+@dataclass(frozen=True)
+class AccountSettings:
+    """How an export or feed is imported."""
+
+    jobs: int = 4
+    drafts: bool = False
+    responses: bool = False
+    enrich: bool = False
+    refresh: bool = False
+    options: Options = field(default_factory=Options)
+
+
+# --- what the argument is ----------------------------------------------------------------------
+
+
+def source_kind(arg: str) -> SourceKind:
+    """The kind of an import SOURCE: "export" for a .zip or a folder; "feed" for ``@user``, a URL
+    with ``/feed/`` in its path
+    or a file holding RSS XML; "list" for anything else (a list of URLs, or ``-``)."""
+    if arg == "-":
+        return "list"
+    if _HANDLE_RE.fullmatch(arg.strip()):
+        return "feed"
+    if is_http_url(arg):
+        segments = [s for s in urlsplit(arg).path.split("/") if s]
+        return "feed" if "feed" in segments[:2] else "list"
+    path = Path(arg).expanduser()
+    if path.is_dir():
+        return "export"
+    if not path.is_file():
+        return "list"
+    if path.suffix.lower() == ".zip" or zipfile.is_zipfile(path):
+        return "export"
+    return "feed" if _looks_like_rss(path) else "list"
+
+
+def _looks_like_rss(path: Path) -> bool:
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(_SNIFF_BYTES)
+    except OSError:
+        return False
+    text = decode_feed(head)[0].lstrip()
+    return text.startswith("<?xml") or "<rss" in text[:1000]
+
+
+def load_feed(source: str, *, session: Any) -> Feed:
+    """The feed named by ``@user``, a feed URL (fetched) or a saved feed file.
+
+    Raises `Blocked` when Cloudflare answers with a challenge, `SourceError` when the answer is
+    not a feed, `FetchError` when it cannot be fetched.
+    """
+    path = Path(source).expanduser()
+    if not is_http_url(source) and path.is_file():
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise SourceError(f"{source}: cannot read the feed file ({exc.strerror})") from exc
+        return parse_feed(data, source)
+    url = feed_url_for(source)
+    try:
+        blob = fetch.fetch_bytes(session, url)
+    except Blocked as exc:
+        status = f" (HTTP {exc.status})" if exc.status else ""
+        raise Blocked(
+            f"{url}: Cloudflare answered with a bot challenge instead of the feed{status}; "
+            "try again later, or save the feed in a browser and import that file",
+            url=url,
+            status=exc.status,
+        ) from exc
+    return parse_feed(blob.data, url)
+
+
+# --- one item -------------------------------------------------------------------------------
+
+
+def _live_url(post: Post) -> str:
+    return post.url
+
+
+@dataclass
+class _Context:
+    """What archiving one item needs: the site, its index at the start, the write gate."""
+
+    site: Site
+    session: Any
+    settings: AccountSettings
+    gate: WriteGate = field(default_factory=WriteGate)
+    fetch_page: Callable[..., fetch.Page] = fetch.fetch_page
+    live_url: Callable[[Post], str] = _live_url
+    archived: dict[str, ArchivedFile] = field(default_factory=dict)
+
+    def skip_known(self, source: str, post_id: str) -> Outcome | None:
+        """SKIPPED for a post already in the site (unless ``refresh``), else None."""
+        known = self.archived.get(post_id)
+        if known is None or self.settings.refresh:
+            return None
+        return Outcome(source, Status.SKIPPED, known.post_id, known.path)
+
+    def write(self, loaded: Loaded, source: str, warnings: tuple[str, ...] = ()) -> Outcome:
+        if self.settings.options.images:
+            loaded = archive.localize(loaded, site=self.site, session=self.session)
+        prepared = archive.prepare_post(
+            loaded, site=self.site, options=self.settings.options, source=source
+        )
+        if warnings:
+            prepared = dataclasses.replace(prepared, warnings=prepared.warnings + warnings)
+        with self.gate.writing():
+            return archive.write_prepared(prepared, site=self.site)
+
+
+def enrich_post(
+    post: Post,
+    *,
+    session: Any,
+    fetch_page: Callable[..., fetch.Page] = fetch.fetch_page,
+    live_url: Callable[[Post], str] = _live_url,
+) -> tuple[Post, tuple[str, ...]]:
+    """The export post with tags, publisher, modified date, language and app links from its
+    live page; the export's title and body are kept. When the page cannot be had, the post
+    unchanged and a warning."""
+    url = live_url(post)
+    try:
+        page = fetch_page(session, url)
+        live = extract_post(page.text, page.final_url)
+    except MediumArchiveError as exc:
+        return post, (f"--enrich: kept the export's content only ({exc})",)
+    if live.id and live.id != post.id:
+        return post, (f"--enrich: {url} is post {live.id}, not {post.id}; kept the export's",)
+    merged = dataclasses.replace(
+        post,
+        tags=live.tags or post.tags,
+        publisher=live.publisher,
+        date_modified=live.date_modified or post.date_modified,
+        language=live.language or post.language,
+        app_links=live.app_links or post.app_links,
+        image=post.image or live.image,
+    )
+    return merged, ()
+
+
+def archive_export_item(item: ExportItem, ctx: _Context) -> Outcome:
+    """One export post file: skipped (draft, response, already archived) or written."""
+    post = item.post
+    if post is None:
+        raise NotAPost(f"{item.source}: a page of the export that is not a post")
+    if item.kind == "draft" and not ctx.settings.drafts:
+        return Outcome(item.source, Status.SKIPPED_DRAFT, post.id)
+    if item.kind == "response" and not ctx.settings.responses:
+        return Outcome(item.source, Status.SKIPPED_RESPONSE, post.id)
+    skipped = ctx.skip_known(item.source, post.id)
+    if skipped is not None:
+        return skipped
+    # The export's path is temporary; the post's own URL identifies what was archived.
+    post = dataclasses.replace(post, source=post.url)
+    warnings: tuple[str, ...] = ()
+    if ctx.settings.enrich and not post.draft:
+        post, warnings = enrich_post(
+            post, session=ctx.session, fetch_page=ctx.fetch_page, live_url=ctx.live_url
+        )
+    return ctx.write(Loaded(post), item.source, warnings)
+
+
+def archive_feed_item(item: FeedItem, feed: Feed, ctx: _Context) -> Outcome:
+    """One feed item: from its full content, else (member-only snippet) from its page."""
+    if item.is_response and not ctx.settings.responses:
+        return Outcome(item.link, Status.SKIPPED_RESPONSE, item.post_id)
+    if item.is_draft and not ctx.settings.drafts:
+        return Outcome(item.link, Status.SKIPPED_DRAFT, item.post_id)
+    skipped = ctx.skip_known(item.link, item.post_id)
+    if skipped is not None:
+        return skipped
+    post = item_to_post(item, feed)
+    if post is not None:
+        return ctx.write(Loaded(post), item.link)
+    try:
+        page = ctx.fetch_page(ctx.session, item.link)
+        loaded = archive.load_fetched(page.text, page.final_url, feed.url)
+    except MediumArchiveError as exc:
+        reason = f"{exc} (the feed has only a snippet of this post: member-only?)"
+        return dataclasses.replace(archive.failure(item.link, exc), error=reason)
+    return ctx.write(loaded, item.link)
+
+
+# --- a whole source ---------------------------------------------------------------------------
+
+
+def _unexpected(source: Callable[[Any], str]) -> Callable[[Any, Exception], Outcome]:
+    def on_error(item: Any, exc: Exception) -> Outcome:
+        if isinstance(exc, MediumArchiveError):
+            return archive.failure(source(item), exc)
+        return Outcome(source(item), Status.FAILED, error=f"{source(item)}: unexpected: {exc!r}")
+
+    return on_error
+
+
+def _run(
+    items: Iterable[T],
+    work: Callable[[T], Outcome],
+    source: Callable[[Any], str],
+    ctx: _Context,
+    *,
+    stop: threading.Event | None,
+    grace: float,
+) -> Iterator[Done[T, Outcome]]:
+    ctx.archived = ctx.site.index()  # as it was when the run began
+    try:
+        yield from run_batch(
+            items,
+            work,
+            jobs=ctx.settings.jobs,
+            stop=stop,
+            on_error=_unexpected(source),
+            grace=grace,
+        )
+    finally:
+        ctx.gate.close()
+
+
+def import_export(
+    path: Path,
+    *,
+    site: Site,
+    session: Any,
+    settings: AccountSettings = AccountSettings(),
+    stop: threading.Event | None = None,
+    grace: float = DEFAULT_GRACE,
+    fetch_page: Callable[..., fetch.Page] = fetch.fetch_page,
+    live_url: Callable[[Post], str] = _live_url,
+) -> Iterator[Done[ExportItem, Outcome]]:
+    """Archive every post of an account export; yield each file with its `Outcome`.
+
+    Raises `SourceError` (from the export reader) for a corrupt zip or a folder without posts.
+    """
+    ctx = _Context(site, session, settings, fetch_page=fetch_page, live_url=live_url)
+    items = iter_export(path)
+    first = next(items, None)  # a bad export fails here, before any worker starts
+    if first is None:
+        return
+
+    def chained() -> Iterator[ExportItem]:
+        yield first
+        yield from items
+
+    yield from _run(
+        chained(),
+        lambda item: archive_export_item(item, ctx),
+        lambda item: str(item.source),
+        ctx,
+        stop=stop,
+        grace=grace,
+    )
+
+
+def import_feed(
+    feed: Feed,
+    *,
+    site: Site,
+    session: Any,
+    settings: AccountSettings = AccountSettings(),
+    stop: threading.Event | None = None,
+    grace: float = DEFAULT_GRACE,
+    fetch_page: Callable[..., fetch.Page] = fetch.fetch_page,
+) -> Iterator[Done[FeedItem, Outcome]]:
+    """Archive every item of a parsed feed; yield each item with its `Outcome`."""
+    ctx = _Context(site, session, settings, fetch_page=fetch_page)
+    yield from _run(
+        feed.items,
+        lambda item: archive_feed_item(item, feed, ctx),
+        lambda item: str(item.link),
+        ctx,
+        stop=stop,
+        grace=grace,
+    )
