@@ -177,7 +177,8 @@ class Prepared:
     """A post rendered and ready to write: the CPU work done, nothing written yet.
 
     Small and picklable, so batch imports can render in worker processes and write here. The
-    file text is made at write time, once the store has settled the path (``sourcePath``).
+    file text is made where it is rendered for ``rel_path`` (``text``), and made again at write
+    time only when the store settles another path (``sourcePath``).
     """
 
     source: str
@@ -186,9 +187,12 @@ class Prepared:
     meta: dict[str, Any]
     body: str
     warnings: tuple[str, ...] = ()
+    text: str = ""  # the file text at ``rel_path``, when already made
 
     def text_at(self, rel_path: str) -> str:
         """The whole file text with ``sourcePath`` set to where it is written."""
+        if self.text and rel_path == self.rel_path:
+            return self.text
         return frontmatter.dumps_with_hash({**self.meta, "sourcePath": rel_path}, self.body)
 
 
@@ -200,7 +204,8 @@ def prepare_post(loaded: Loaded, *, site: Site, options: Options, source: str) -
     meta = frontmatter.front_matter(
         post, source_path=rel_path, body_markdown=body, archive=archive_meta(loaded)
     )
-    return Prepared(source, post.id, rel_path, meta, body, post.warnings)
+    text = frontmatter.dumps_with_hash({**meta, "sourcePath": rel_path}, body)
+    return Prepared(source, post.id, rel_path, meta, body, post.warnings, text)
 
 
 def parse_saved(source: str, site_root: str, options: Options) -> Prepared:

@@ -251,15 +251,24 @@ class ImportSettings:
 def _ignore_interrupts() -> None:
     """Pool workers leave Ctrl-C to the parent, which stops the batch cleanly."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not the parent's handler, when forked
 
 
 def make_parse_pool(processes: int) -> ProcessPoolExecutor:
-    """A pool of fresh (spawned, so no thread state is forked) processes for CPU work."""
-    return ProcessPoolExecutor(
+    """A pool of processes for CPU work, started at once.
+
+    Forked where the platform can (the workers start with this process's modules already
+    imported: no second interpreter start-up), else spawned. The workers are started here,
+    before the batch starts its threads, so no thread's state is forked mid-way.
+    """
+    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+    pool = ProcessPoolExecutor(
         max_workers=processes,
-        mp_context=multiprocessing.get_context("spawn"),
+        mp_context=multiprocessing.get_context(method),
         initializer=_ignore_interrupts,
     )
+    pool.submit(int).result()  # starts every worker now (all at once when forking)
+    return pool
 
 
 #: Saves a loaded post's images (``--images``) in the thread that fetched it.

@@ -1,9 +1,12 @@
 """Article body: isolate the post content of a Medium page and normalise it.
 
-Owns the "Normalised body HTML" contract (notes/TEAM.md): whatever the era of the markup
-(E1 ``postField--body``, E2/E3 ``postArticle-content`` grafs, E4/E5 React ``article``), the
-output is one flat sequence of simple blocks (``h2 h3 p blockquote ul ol hr pre figure`` and
-``<p class="embed">``) with only ``a strong em code br`` inline. Chrome (title, subtitle,
+Owns the normalised body HTML, the contract between this module and markdown.py: whatever the
+era of the markup (E1 ``postField--body``, E2/E3 ``postArticle-content`` grafs, E4/E5 React
+``article``), the output is one flat sequence of simple blocks (``h2 h3 p blockquote ul ol hr``,
+``<pre data-lang>`` holding plain text, ``<figure><img src alt><figcaption>`` with the
+full-resolution image, ``<p class="embed"><a>`` for embeds and link cards, and
+``<p class="caption">`` for the caption of an embed whose content is gone) with only
+``a strong em code br`` inline. Chrome (title, subtitle,
 kicker, byline, buttons, meter banners) is left out; text outside code goes through
 `cleanup.clean_text`. Also `text_of`, the plain text of a normalised body.
 
@@ -351,7 +354,9 @@ class _Walker:
             href = f"https://medium.com/media/{media}"
             self._emit(_embed_html(href, _plain(caption) or href))
         elif _has_text(caption):
-            self._emit(f"<p><em>{caption}</em></p>")
+            # The embed itself is gone (account exports drop iframes): keep its caption, marked
+            # as a caption so that it is not taken for a paragraph of the text.
+            self._emit(f'<p class="caption"><em>{caption}</em></p>')
 
     def _image_block(self, el: Any, img: Any | None, caption: str | None) -> None:
         src = _best_image_url(el, self.url)
@@ -472,7 +477,10 @@ def _text(text: str | None, in_code: bool) -> str:
         return ""
     if in_code:
         return escape(text, quote=False)
-    return escape(_WS_RE.sub(" ", clean_text(text)), quote=False)
+    text = clean_text(text)
+    if "  " in text or not text.isprintable():  # else _WS_RE has nothing to collapse
+        text = _WS_RE.sub(" ", text)
+    return escape(text, quote=False)
 
 
 def _inline_into(el: Any, base: str, out: list[str], *, heading: bool, in_code: bool) -> None:
@@ -525,7 +533,11 @@ def _wrap(html: str, tag: str, attrs: str) -> str:
 
 
 def _has_text(html: str | None) -> bool:
-    return bool(html) and bool(_TAG_RE.sub("", html or "").strip())
+    if not html:
+        return False
+    if "<" not in html:  # no tag to remove
+        return bool(html.strip())
+    return bool(_TAG_RE.sub("", html).strip())
 
 
 def _plain(html: str) -> str:

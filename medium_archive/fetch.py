@@ -12,7 +12,6 @@ from __future__ import annotations
 import codecs
 import contextlib
 import math
-import re
 import socket
 import ssl
 import threading
@@ -27,6 +26,7 @@ from urllib.parse import urlsplit
 
 import requests
 import urllib3.exceptions as u3
+from bs4.dammit import EncodingDetector
 from requests.adapters import HTTPAdapter
 from urllib3.connectionpool import ConnectionPool
 from urllib3.response import BaseHTTPResponse
@@ -58,8 +58,6 @@ MAX_REDIRECTS = 10
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 #: The longest Retry-After we honour; longer ones are cut to this so a batch never hangs for hours.
 MAX_RETRY_AFTER = 120.0
-#: How much of a body is searched for ``<meta charset>`` / ``<?xml encoding>``.
-SNIFF_BYTES = 4096
 
 HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 XML_TYPES = frozenset(
@@ -71,15 +69,6 @@ _CHUNK = 64 * 1024
 #: How much of an error page (403/429/503) is read to look for a challenge.
 _CHALLENGE_SCAN_BYTES = 256 * 1024
 
-_META_CHARSET_RE = re.compile(
-    rb"""<meta[^>]*?charset\s*=\s*["']?\s*([A-Za-z0-9._:-]+)""", re.IGNORECASE
-)
-_XML_ENCODING_RE = re.compile(rb"""^<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._:-]+)""")
-_BOMS = (
-    (codecs.BOM_UTF8, "utf-8"),
-    (codecs.BOM_UTF16_LE, "utf-16-le"),
-    (codecs.BOM_UTF16_BE, "utf-16-be"),
-)
 #: Labels browsers decode as windows-1252 (WHATWG Encoding Standard), not as Latin-1.
 _WINDOWS_1252_LABELS = frozenset(
     {"iso-8859-1", "iso8859-1", "latin-1", "latin1", "us-ascii", "ascii"}
@@ -373,15 +362,15 @@ def decode_body(data: bytes, content_type: str = "") -> str:
     """Decode an HTML/XML body: BOM, else header charset, else ``<meta>``/``<?xml>``, else UTF-8.
 
     A BOM is checked first because it is unambiguous (the WHATWG order); Latin-1 labels decode as
-    windows-1252 as browsers do; undecodable bytes become U+FFFD instead of failing.
+    windows-1252 as browsers do; undecodable bytes become U+FFFD instead of failing. The BOM and
+    the declared encoding are found by Beautiful Soup's `EncodingDetector`.
     """
-    for bom, encoding in _BOMS:
-        if data.startswith(bom):
-            return data[len(bom) :].decode(encoding, errors="replace")
+    data, bom_encoding = EncodingDetector.strip_byte_order_mark(data)
+    if bom_encoding:
+        return data.decode(bom_encoding, errors="replace")
+    declared = EncodingDetector.find_declared_encoding(data, is_html=True)
     encoding = (
-        _usable_encoding(_header_charset(content_type))
-        or _usable_encoding(_sniffed_charset(data[:SNIFF_BYTES]))
-        or "utf-8"
+        _usable_encoding(_header_charset(content_type)) or _usable_encoding(declared) or "utf-8"
     )
     return data.decode(encoding, errors="replace")
 
@@ -552,11 +541,6 @@ def _header_charset(content_type: str) -> str | None:
         if name.strip().lower() == "charset":
             return value.strip().strip("\"'")
     return None
-
-
-def _sniffed_charset(head: bytes) -> str | None:
-    match = _XML_ENCODING_RE.search(head.lstrip()) or _META_CHARSET_RE.search(head)
-    return match.group(1).decode("ascii") if match else None
 
 
 def _usable_encoding(label: str | None) -> str | None:

@@ -17,7 +17,7 @@ import html2text
 import lxml.html
 import nh3
 
-#: Tags and attributes of the normalised body contract (notes/TEAM.md).
+#: Tags and attributes of the normalised body contract (see body.py).
 ALLOWED_TAGS = frozenset(
     {"h2", "h3", "p", "blockquote", "ul", "ol", "li", "hr", "pre", "figure", "img",
      "figcaption", "a", "strong", "em", "code", "br"}
@@ -31,7 +31,10 @@ ALLOWED_ATTRIBUTES = {
 _TOKEN = "XQMDBLOCK{:05d}QX"
 _TOKEN_RE = re.compile(r"XQMDBLOCK(\d{5})QX")
 _BR_TOKEN = "XQMDBRQX"
+_BR_RE = re.compile(rf" *{_BR_TOKEN} *")
 _BLANKS_RE = re.compile(r"\n{3,}")
+_FIGCAPTION_RE = re.compile(r"^<figcaption[^>]*>|</figcaption>$")
+_CAPTION_SEPARATOR = "XQMDCAPTIONQX"
 _BACKTICKS_RE = re.compile(r"`+")
 
 
@@ -81,9 +84,11 @@ def to_markdown(body_html: str) -> str:
     if not body_html.strip():
         return ""
     root = lxml.html.fragment_fromstring(body_html, create_parent="div")
+    blocks = list(root.iter("pre", "figure"))
+    captions = _render_captions([el for el in blocks if el.tag == "figure"])
     rendered: list[str] = []
-    for el in list(root.iter("pre", "figure")):
-        rendered.append(_render_code(el) if el.tag == "pre" else _render_figure(el))
+    for el in blocks:
+        rendered.append(_render_code(el) if el.tag == "pre" else _render_figure(el, captions))
         _replace_with_token(el, len(rendered) - 1)
     for br in list(root.iter("br")):
         _replace_br(br)
@@ -91,7 +96,8 @@ def to_markdown(body_html: str) -> str:
     text = make_converter().handle(html)
     text = "\n".join(line.rstrip() for line in text.splitlines())
     text = _BLANKS_RE.sub("\n\n", text).strip("\n")
-    text = re.sub(rf" *{_BR_TOKEN} *", "\\\\\n", text)
+    if _BR_TOKEN in text:
+        text = _BR_RE.sub("\\\\\n", text)
     text = _TOKEN_RE.sub(lambda m: rendered[int(m.group(1))], text)
     return text + "\n"
 
@@ -137,20 +143,39 @@ def _render_code(pre: Any) -> str:
     return f"{fence}{lang}\n{code}\n{fence}"
 
 
-def _render_figure(figure: Any) -> str:
+def _render_captions(figures: list[Any]) -> dict[Any, str]:
+    """Each figure's caption as one line of Markdown (``""`` when empty), by figure.
+
+    All captions go through ONE html2text run, each in its own paragraph between separator
+    paragraphs: a converter per caption cost more than the conversion itself.
+    """
+    captioned: list[tuple[Any, str]] = []
+    for figure in figures:
+        caption = next(figure.iter("figcaption"), None)
+        if caption is not None:
+            inner = lxml.html.tostring(caption, encoding="unicode", with_tail=False)
+            captioned.append((figure, _FIGCAPTION_RE.sub("", inner)))
+    if not captioned:
+        return {}
+    html = "".join(f"<p>{inner}</p><p>{_CAPTION_SEPARATOR}</p>" for _, inner in captioned)
+    parts = make_converter().handle(html).split(_CAPTION_SEPARATOR)
+    if len(parts) != len(captioned) + 1:  # a caption holding the separator text: one by one
+        parts = [make_converter().handle(f"<p>{inner}</p>") for _, inner in captioned]
+    return {
+        figure: " ".join(line.strip() for line in text.splitlines() if line.strip())
+        for (figure, _), text in zip(captioned, parts, strict=False)
+    }
+
+
+def _render_figure(figure: Any, captions: dict[Any, str]) -> str:
     img = next(figure.iter("img"), None)
     lines: list[str] = []
     if img is not None and img.get("src"):
         alt = _escape_alt(img.get("alt") or "")
         lines.append(f"![{alt}]({_link_target(img.get('src') or '')})")
-    caption = next(figure.iter("figcaption"), None)
-    if caption is not None:
-        inner = lxml.html.tostring(caption, encoding="unicode", with_tail=False)
-        inner = re.sub(r"^<figcaption[^>]*>|</figcaption>$", "", inner)
-        text = make_converter().handle(f"<p>{inner}</p>").strip()
-        text = " ".join(line.strip() for line in text.splitlines() if line.strip())
-        if text:
-            lines.append(f"*{text}*")
+    text = captions.get(figure, "")
+    if text:
+        lines.append(f"*{text}*")
     return "\n".join(lines)
 
 

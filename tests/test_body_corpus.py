@@ -69,7 +69,8 @@ def _blocks(body: str) -> list[Any]:
 
 
 def _paragraphs(body: str) -> list[str]:
-    return [_text(b) for b in _blocks(body) if b.tag == "p" and b.get("class") != "embed"]
+    not_text = ("embed", "caption")
+    return [_text(b) for b in _blocks(body) if b.tag == "p" and b.get("class") not in not_text]
 
 
 def _damaged(truth: dict[str, Any]) -> bool:

@@ -111,33 +111,17 @@ def _blocks(body_html: str) -> list[Any]:
 
 
 def _paragraphs(body_html: str) -> list[str]:
-    """Top-level paragraphs of a normalised body (not embeds, not empty), truth-normalised."""
+    """Top-level paragraphs of a normalised body (not embeds or captions), truth-normalised."""
     texts = [
         node_text(el)
         for el in _blocks(body_html)
-        if el.tag == "p" and "embed" not in (el.get("class") or "").split()
+        if el.tag == "p" and not {"embed", "caption"} & set((el.get("class") or "").split())
     ]
     return [t for t in texts if t]
 
 
-#: Files where the body normaliser legitimately differs from a truth count (reason given).
-_BODY_DOUBTS = {
-    "928e224ce5a5": "an iframe figure without its iframe leaves only a caption, which body.py "
-    "keeps as a paragraph (35); truth counts p.graf--p only (34)",
-}
-
-
-def _body_params() -> list[Any]:
-    return [
-        pytest.param(n, marks=pytest.mark.xfail(reason=_BODY_DOUBTS[n[-17:-5]], strict=False))
-        if n[-17:-5] in _BODY_DOUBTS
-        else n
-        for n in EXPORT_TRUTHS
-    ]
-
-
 @pytest.mark.corpus
-@pytest.mark.parametrize("name", _body_params())
+@pytest.mark.parametrize("name", EXPORT_TRUTHS)
 def test_export_body_paragraph_count(corpus: Path, name: str) -> None:
     truth = load_truth(name)
     assert (
