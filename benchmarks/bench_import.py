@@ -3,8 +3,9 @@
 Serves N distinct posts (corpus pages with rewritten post ids, see tests/farm.py) from a threaded
 server on 127.0.0.1 that waits LATENCY seconds before each response, runs the CLI as a
 subprocess for each --jobs value (--rate high enough not to bind), and prints wall time against
-the ideal N x latency / jobs and the peak RSS of the import process tree
-(getrusage(RUSAGE_CHILDREN).ru_maxrss: the largest single process, main or a parse worker).
+the ideal N x latency / jobs and memory: /proc VmRSS of the import process and of its children
+(the parse worker processes), sampled every 50 ms; peaks of the main process, of the workers
+summed and of the whole tree, and the main process's RSS over the run (flat = no growth with N).
 
     .venv/bin/python benchmarks/bench_import.py                 # N=200, 100 ms, jobs 1 4 8 16
     .venv/bin/python benchmarks/bench_import.py -n 1000 --jobs 8 --processes 0
@@ -19,6 +20,7 @@ import sys
 import tempfile
 import threading
 import time
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -54,28 +56,91 @@ def serve(farm: Farm, latency: float) -> ThreadingHTTPServer:
     return server
 
 
-def run_import(listing: Path, jobs: int, processes: int | None) -> tuple[float, float, int]:
-    """Wall seconds, peak RSS in MB, exit code of one import into a fresh site."""
+def rss_kb(pid: int) -> int:
+    """VmRSS of one process in KB (0 once it is gone)."""
+    try:
+        with open(f"/proc/{pid}/status") as fh:
+            for line in fh:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def children(pid: int) -> list[int]:
+    """The live descendants of ``pid`` (Linux /proc)."""
+    found: list[int] = []
+    stack = [pid]
+    while stack:
+        current = stack.pop()
+        try:
+            tasks = os.listdir(f"/proc/{current}/task")
+        except OSError:
+            continue
+        for task in tasks:
+            try:
+                with open(f"/proc/{current}/task/{task}/children") as fh:
+                    kids = [int(k) for k in fh.read().split()]
+            except OSError:
+                continue
+            found += kids
+            stack += kids
+    return found
+
+
+@dataclass
+class Run:
+    wall: float
+    code: int
+    #: (seconds since start, main process RSS MB, its children's RSS MB summed)
+    samples: list[tuple[float, float, float]] = field(default_factory=list)
+
+    @property
+    def peak_main(self) -> float:
+        return max((s[1] for s in self.samples), default=0.0)
+
+    @property
+    def peak_children(self) -> float:
+        return max((s[2] for s in self.samples), default=0.0)
+
+    @property
+    def peak_tree(self) -> float:
+        return max((s[1] + s[2] for s in self.samples), default=0.0)
+
+
+def run_import(listing: Path, jobs: int, processes: int | None, every: float = 0.05) -> Run:
+    """Run one import into a fresh site, sampling the RSS of the process tree every ``every`` s."""
     with tempfile.TemporaryDirectory() as site:
         command = [sys.executable, "-m", "medium_archive", "import", str(listing), "--site", site,
                    "--jobs", str(jobs), "--rate", "100000"]
         if processes is not None:
             command += ["--processes", str(processes)]
         env = {**os.environ, "PYTHONPATH": str(ROOT)}
-        started = time.monotonic()
-        # A fresh interpreter per run, so RUSAGE_CHILDREN's max covers this import only.
-        probe = (
-            "import resource, subprocess, sys; "
-            "rc = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL).returncode; "
-            "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss); sys.exit(rc)"
-        )
-        done = subprocess.run([sys.executable, "-c", probe, *command], env=env,
-                              capture_output=True, text=True)
-        wall = time.monotonic() - started
-        peak_kb = int(done.stdout.strip().splitlines()[-1]) if done.stdout.strip() else 0
-        if done.returncode:
-            print(done.stderr[-2000:], file=sys.stderr)
-        return wall, peak_kb / 1024, done.returncode
+        with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+            started = time.monotonic()
+            proc = subprocess.Popen(command, env=env, stdout=out, stderr=err)
+            run = Run(0.0, 0)
+            while proc.poll() is None:
+                main_kb = rss_kb(proc.pid)
+                kids_kb = sum(rss_kb(k) for k in children(proc.pid))
+                run.samples.append((time.monotonic() - started, main_kb / 1024, kids_kb / 1024))
+                time.sleep(every)
+            run.wall = time.monotonic() - started
+            run.code = proc.returncode
+            if run.code:
+                err.seek(0)
+                print(err.read().decode()[-2000:], file=sys.stderr)
+        return run
+
+
+def series(run: Run, points: int = 8) -> str:
+    """Main-process RSS at evenly spaced moments of the run: does it grow with time (= posts)?"""
+    if not run.samples:
+        return ""
+    step = max(1, len(run.samples) // points)
+    picked = run.samples[::step][:points] + [run.samples[-1]]
+    return " ".join(f"{t:.0f}s:{m:.0f}" for t, m, _ in picked)
 
 
 def main() -> None:
@@ -99,12 +164,14 @@ def main() -> None:
               f"latency {args.latency * 1000:.0f} ms, "
               f"processes={'auto' if args.processes is None else args.processes}, "
               f"{os.cpu_count()} CPUs")
-        print(f"{'jobs':>4} {'wall s':>8} {'ideal s':>8} {'ratio':>6} {'peak MB':>8} {'exit':>4}")
+        print(f"{'jobs':>4} {'wall s':>7} {'ideal s':>7} {'ratio':>5} {'main MB':>7} "
+              f"{'workers MB':>10} {'tree MB':>7} {'exit':>4}  main RSS over time (s:MB)")
         for jobs in args.jobs:
-            wall, peak, code = run_import(listing, jobs, args.processes)
+            run = run_import(listing, jobs, args.processes)
             ideal = args.posts * args.latency / jobs
-            row = f"{jobs:>4} {wall:>8.1f} {ideal:>8.1f} {wall / ideal:>6.2f} {peak:>8.0f}"
-            print(f"{row} {code:>4}", flush=True)
+            print(f"{jobs:>4} {run.wall:>7.1f} {ideal:>7.1f} {run.wall / ideal:>5.2f} "
+                  f"{run.peak_main:>7.0f} {run.peak_children:>10.0f} {run.peak_tree:>7.0f} "
+                  f"{run.code:>4}  {series(run)}", flush=True)
     server.shutdown()
 
 

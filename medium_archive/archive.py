@@ -219,7 +219,7 @@ def prepare_at(loaded: Loaded, site_root: str, options: Options, source: str) ->
     return prepare_post(loaded, site=Site(Path(site_root)), options=options, source=source)
 
 
-def localize(loaded: Loaded, *, site: Site, session: Any) -> Loaded:
+def localize(loaded: Loaded, *, site: Site, session: Any, download: bool = True) -> Loaded:
     """The post with its images saved under ``assets/<post-id>/`` (``--images``).
 
     Runs where the post was fetched (it makes requests), before the post is rendered; an image
@@ -227,8 +227,10 @@ def localize(loaded: Loaded, *, site: Site, session: Any) -> Loaded:
     """
     if session is None:  # a saved page archived without a session: its images still need one
         with fetch.make_session() as own:
-            return localize(loaded, site=site, session=own)
-    post, warnings = images.localize_images(loaded.post, site=site, session=session)
+            return localize(loaded, site=site, session=own, download=download)
+    post, warnings = images.localize_images(
+        loaded.post, site=site, session=session, download=download
+    )
     if warnings:
         post = dataclasses.replace(post, warnings=(*post.warnings, *warnings))
     return dataclasses.replace(loaded, post=post)

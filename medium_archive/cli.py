@@ -532,6 +532,11 @@ SYNC_EXIT_CODES_HELP = (
     "--force", is_flag=True, help="Overwrite files edited by hand with the post from Medium."
 )
 @click.option(
+    "--images/--no-images",
+    default=None,
+    help="Keep images under assets/<post-id>/ (default: as each archived file already does).",
+)
+@click.option(
     "--json",
     "as_json",
     is_flag=True,
@@ -547,6 +552,7 @@ def sync(
     rate: float,
     dry_run: bool,
     force: bool,
+    images: bool | None,
     as_json: bool,
 ) -> None:
     """Re-fetch archived posts and update the files of those that changed on Medium.
@@ -568,6 +574,7 @@ def sync(
         force=force,
         dry_run=dry_run,
         body_format="html" if body_format == "html" else "markdown" if body_format else None,
+        images=images,
     )
     tally = Tally()
     progress = Progress(None, tally)

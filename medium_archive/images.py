@@ -87,12 +87,14 @@ def localize_images(
     session: Any,
     timeout: float | tuple[float, float] = fetch.DEFAULT_TIMEOUT,
     max_bytes: int = MAX_IMAGE_BYTES,
+    download: bool = True,
 ) -> tuple[Post, tuple[str, ...]]:
     """The post with its images saved under ``assets/<post-id>/`` and linked there; warnings.
 
     Each distinct URL is fetched at most once, and not at all when its file is already there.
     A failed image keeps its remote URL and adds ``image <url> not saved: <reason>; kept the
-    remote link``.
+    remote link``. With ``download=False`` only images already saved are linked; nothing is
+    fetched and the others keep their remote URL silently.
     """
     try:
         folder = site.assets_dir(post.id)
@@ -102,9 +104,18 @@ def localize_images(
 
     def save(url: str) -> Saved:
         if url not in results:
-            results[url] = save_image(
-                url, site=site, folder=folder, session=session, timeout=timeout, max_bytes=max_bytes
-            )
+            if download:
+                results[url] = save_image(
+                    url,
+                    site=site,
+                    folder=folder,
+                    session=session,
+                    timeout=timeout,
+                    max_bytes=max_bytes,
+                )
+            else:
+                existing = find_existing(folder, *file_stem(url))
+                results[url] = Saved(url, site_path(site, existing) if existing else "")
         return results[url]
 
     body_html = rewrite_figure_images(post.body_html, lambda url: save(url).site_path or url)

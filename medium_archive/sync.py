@@ -55,6 +55,8 @@ class SyncSettings:
     dry_run: bool = False
     #: None keeps each file's own body format (Markdown, or HTML in ``<article>``).
     body_format: BodyFormat | None = None
+    #: Images under ``assets/<post-id>/``; None: as the archived file already does.
+    images: bool | None = None
 
 
 # ---------------------------------------------------------------- planning
@@ -207,6 +209,13 @@ class Syncer:
         loaded = archive.load_fetched(
             page.text, page.final_url, source, page.etag or "", page.last_modified or ""
         )
+        images = self.settings.images
+        if images is None:
+            images = uses_local_images(body, known.post_id)
+        if images:  # a dry run only links images already saved: it downloads nothing
+            loaded = archive.localize(
+                loaded, site=self.site, session=self.session, download=not self.settings.dry_run
+            )
         body_format = self.settings.body_format or body_format_of(body)
         prepared = archive.prepare_post(
             loaded, site=self.site, options=Options(body_format=body_format), source=source
@@ -238,6 +247,11 @@ class Syncer:
         if known.path not in (target, with_suffix_id(target, known.post_id)):
             found = (f"path -> {target}", *found)
         return found
+
+
+def uses_local_images(body: str, post_id: str) -> bool:
+    """True when an archived body links images saved under ``assets/<post-id>/``."""
+    return f"/assets/{post_id}/" in body
 
 
 def is_edited(meta: Mapping[str, Any], text: str) -> bool:
