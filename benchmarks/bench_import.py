@@ -68,6 +68,16 @@ def rss_kb(pid: int) -> int:
     return 0
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of one process so far (0 once it is gone)."""
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            fields = fh.read().rpartition(")")[2].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def children(pid: int) -> list[int]:
     """The live descendants of ``pid`` (Linux /proc)."""
     found: list[int] = []
@@ -95,6 +105,9 @@ class Run:
     code: int
     #: (seconds since start, main process RSS MB, its children's RSS MB summed)
     samples: list[tuple[float, float, float]] = field(default_factory=list)
+    #: CPU seconds of the main process and of each child, as last seen
+    cpu_main: float = 0.0
+    cpu_children: dict[int, float] = field(default_factory=dict)
 
     @property
     def peak_main(self) -> float:
@@ -123,7 +136,11 @@ def run_import(listing: Path, jobs: int, processes: int | None, every: float = 0
             run = Run(0.0, 0)
             while proc.poll() is None:
                 main_kb = rss_kb(proc.pid)
-                kids_kb = sum(rss_kb(k) for k in children(proc.pid))
+                kids = children(proc.pid)
+                kids_kb = sum(rss_kb(k) for k in kids)
+                run.cpu_main = cpu_seconds(proc.pid) or run.cpu_main
+                for kid in kids:
+                    run.cpu_children[kid] = cpu_seconds(kid) or run.cpu_children.get(kid, 0.0)
                 run.samples.append((time.monotonic() - started, main_kb / 1024, kids_kb / 1024))
                 time.sleep(every)
             run.wall = time.monotonic() - started
@@ -165,12 +182,18 @@ def main() -> None:
               f"processes={'auto' if args.processes is None else args.processes}, "
               f"{os.cpu_count()} CPUs")
         print(f"{'jobs':>4} {'wall s':>7} {'ideal s':>7} {'ratio':>5} {'main MB':>7} "
-              f"{'workers MB':>10} {'tree MB':>7} {'exit':>4}  main RSS over time (s:MB)")
+              f"{'workers MB':>10} {'tree MB':>7} {'CPU ms/post main+workers':>24} {'exit':>4}  "
+              "main RSS over time (s:MB)")
         for jobs in args.jobs:
             run = run_import(listing, jobs, args.processes)
             ideal = args.posts * args.latency / jobs
+
+            def cpu(seconds: float) -> str:
+                return f"{seconds * 1000 / args.posts:.1f}"
+
             print(f"{jobs:>4} {run.wall:>7.1f} {ideal:>7.1f} {run.wall / ideal:>5.2f} "
                   f"{run.peak_main:>7.0f} {run.peak_children:>10.0f} {run.peak_tree:>7.0f} "
+                  f"{cpu(run.cpu_main):>11} + {cpu(sum(run.cpu_children.values())):<10} "
                   f"{run.code:>4}  {series(run)}", flush=True)
     server.shutdown()
 

@@ -249,6 +249,18 @@ def parse_fetched(
     return prepare_post(loaded, site=Site(Path(site_root)), options=options, source=source)
 
 
+def load_page(page: fetch.Page, source: str) -> Loaded:
+    """A fetched page (decoded here when fetched undecoded) into a `Post`, with its validators."""
+    validators = page.etag or "", page.last_modified or ""
+    return load_fetched(fetch.page_text(page), page.final_url, source, *validators)
+
+
+def parse_page(page: fetch.Page, source: str, site_root: str, options: Options) -> Prepared:
+    """Decode, extract and render a fetched page (pure CPU; safe to run in a worker process)."""
+    loaded = load_page(page, source)
+    return prepare_post(loaded, site=Site(Path(site_root)), options=options, source=source)
+
+
 def write_prepared(prepared: Prepared, *, site: Site) -> Outcome:
     """Write a rendered post; the file is found by post id and renamed if needed."""
     result = site.write(prepared.post_id, prepared.rel_path, prepared.text_at)

@@ -294,19 +294,10 @@ class _Parser:
         return self._run(archive.parse_saved, source, self.site_root, self.options)
 
     def fetched(self, page: fetch.Page, source: str, localize: Localize | None = None) -> Prepared:
-        validators = (page.etag or "", page.last_modified or "")
+        """The page decoded (when fetched undecoded), extracted and rendered, in the pool."""
         if localize is not None:
-            loaded = self._run(archive.load_fetched, page.text, page.final_url, source, *validators)
-            return self._render(loaded, source, localize)
-        return self._run(
-            archive.parse_fetched,
-            page.text,
-            page.final_url,
-            source,
-            validators,
-            self.site_root,
-            self.options,
-        )
+            return self._render(self._run(archive.load_page, page, source), source, localize)
+        return self._run(archive.parse_page, page, source, self.site_root, self.options)
 
     def _render(self, loaded: archive.Loaded, source: str, localize: Localize) -> Prepared:
         """Extracted in the pool, images saved here (the fetching thread), rendered in the pool."""
@@ -373,6 +364,7 @@ class _Importer:
                 item.source,
                 etag=validators.get("etag") or None,
                 last_modified=validators.get("lastModified") or None,
+                decode=self.parser.pool is None,  # else decoded in the pool
             )
             if page.not_modified:
                 return Outcome(item.source, Status.NOT_MODIFIED, item.post_id or "")

@@ -63,6 +63,8 @@ _APOLLO_IFRAME_RE = re.compile(
 )
 _GIST_RE = re.compile(r"^(https?://gist\.github\.com/[^?#]+?)(?:\.js)?(?:\?.*)?$")
 
+_XML_UNSAFE_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
 _EMBED = "embed"
 _HR = "<hr>"
 
@@ -94,6 +96,7 @@ def normalize_fragment(fragment_html: str, url: str, title: str | None = None) -
 
     ``title``, when given, lets a leading heading that repeats the post title be dropped.
     """
+    fragment_html = xml_safe(fragment_html)
     if not fragment_html.strip():
         return ""
     root = lxml.html.fragment_fromstring(fragment_html, create_parent="div")
@@ -104,6 +107,28 @@ def normalize_fragment(fragment_html: str, url: str, title: str | None = None) -
         iframe_media=[],
     )
     return walker.render(root)
+
+
+def xml_safe(text: str) -> str:
+    """``text`` without the characters lxml refuses to parse: NUL and other C0 controls, lone
+    surrogates (undecodable bytes read with ``surrogateescape``), U+FFFE/U+FFFF."""
+    return _XML_UNSAFE_RE.sub("", text) if _XML_UNSAFE_RE.search(text) else text
+
+
+def parsable_url(url: str) -> bool:
+    """True when ``urllib`` can split the URL (``http://[`` is a broken IPv6 host: ValueError)."""
+    try:
+        urlsplit(url).hostname  # noqa: B018 - the property parses the host
+    except ValueError:
+        return False
+    return True
+
+
+def _absolute(url: str, base: str) -> str:
+    """`urls.absolute`, '' for a URL (or base) that cannot be parsed."""
+    if not parsable_url(url) or not parsable_url(base):
+        return ""
+    return absolute(url, base)
 
 
 def find_container(tree: Any) -> Any | None:
@@ -383,7 +408,9 @@ class _Walker:
             src = f"https://medium.com/media/{media}"
         if not src:
             return
-        href = absolute(src.strip(), self.url)
+        href = _absolute(src.strip(), self.url)
+        if not href:
+            return
         title = _norm(iframe.get("title"))
         self._emit(_embed_html(href, title or _plain(caption) or href))
 
@@ -551,7 +578,9 @@ def _clean_href(href: str | None, base: str) -> str:
         return ""
     if href.startswith(("mailto:", "tel:")):
         return href
-    full = absolute(href, base)
+    full = _absolute(href, base)
+    if not full:
+        return ""
     parts = urlsplit(full)
     if parts.query:
         stripped = urlsplit(strip_tracking(full))
@@ -624,6 +653,8 @@ def _best_image_url(el: Any, base: str) -> str:
             url = "https:" + url
         if not url.startswith(("http://", "https://")) or _PLACEHOLDER_RE.search(url):
             continue
+        if not parsable_url(url):
+            continue
         candidate = (not url.endswith(".webp"), width, url)
         if best is None or candidate[:2] > best[:2]:
             best = candidate
@@ -634,5 +665,5 @@ def _best_image_url(el: Any, base: str) -> str:
         return f"https://{host}/max/2000/{image_id}"
     for _width, url in _image_candidates(el):
         if not _PLACEHOLDER_RE.search(url) and base.startswith("http"):
-            return absolute(url, base)
+            return _absolute(url, base)
     return ""

@@ -52,6 +52,30 @@ def console(message: str) -> None:
     click.echo(message, err=True)
 
 
+#: glibc's mallopt parameter number and the value we give it (its documented default).
+_M_MMAP_THRESHOLD = -3
+_MMAP_THRESHOLD = 128 * 1024
+
+
+def steady_heap() -> None:
+    """Keep page-sized buffers out of the heap, so a long batch's memory does not creep up.
+
+    A batch makes thousands of short-lived buffers of a page's size (response bodies, pickled
+    pages sent to and results received from worker processes). glibc serves them with mmap
+    until the first is freed, then raises its mmap threshold and serves them from the heaps of
+    the worker threads, where they fragment: the import's RSS grew ~30 MB per 1000 posts. Fixing
+    the threshold at its default (which also stops the raising) gives every such buffer its own
+    mapping, returned to the system when freed. A no-op where the C library is not glibc.
+    """
+    import ctypes
+    import platform
+
+    if platform.libc_ver()[0] != "glibc":
+        return
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None).mallopt(_M_MMAP_THRESHOLD, _MMAP_THRESHOLD)
+
+
 def site_option(fn: Any) -> Any:
     return click.option(
         "--site",
@@ -428,6 +452,7 @@ def import_(
     """
     from .fetch import HostLimiter
 
+    steady_heap()
     site = open_site(site_root)
     kind = source_kind(list_path)
     session = make_session(ctx, pool_size=jobs, limiter=HostLimiter(rate))
@@ -567,6 +592,7 @@ def sync(
     from .fetch import HostLimiter
     from .sync import SyncSettings, sync_site
 
+    steady_heap()
     site = open_site(site_root)
     session = make_session(ctx, pool_size=jobs, limiter=HostLimiter(rate))
     settings = SyncSettings(

@@ -18,6 +18,7 @@ from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import urlsplit
 
+import lxml.etree
 import lxml.html
 
 from . import body
@@ -54,6 +55,8 @@ _LANG_SAMPLE = 2000
 _XML_SPACE = " \t\r\n"  # what XPath's normalize-space() strips
 _DOCUMENT_TAG_RE = re.compile(r"<(?:html|head|meta)", re.IGNORECASE)
 _NEXT_BLOCK_TAGS = ("p", "h1", "h2", "h3", "h4", "blockquote", "pre", "li")
+_MEDIUM_FB_APP_ID = "542599432471018"
+_MEDIUM_PROFILE_RE = re.compile(r"^https://medium\.com/@[^/?#]+/?$")
 
 
 # --------------------------------------------------------------------------------------------
@@ -100,12 +103,21 @@ class Page:
 
 
 def parse_html(text: str) -> Element:
-    """Parse a page with lxml.html; documents with an XML declaration are parsed as bytes."""
+    """Parse a page with lxml.html; documents with an XML declaration are parsed as bytes.
+
+    Characters lxml refuses (NUL, C0 controls, lone surrogates from undecodable bytes) are
+    dropped first; a page with nothing to parse is `NotAPost`.
+    """
+    text = body.xml_safe(text)
     try:
-        return lxml.html.document_fromstring(text)
-    except ValueError:
-        parser = lxml.html.HTMLParser(encoding="utf-8")
-        return lxml.html.document_fromstring(text.encode("utf-8"), parser=parser)
+        try:
+            return lxml.html.document_fromstring(text)
+        except ValueError:
+            parser = lxml.html.HTMLParser(encoding="utf-8")
+            return lxml.html.document_fromstring(text.encode("utf-8"), parser=parser)
+    except lxml.etree.ParserError as error:
+        raise NotAPost(f"the page has no HTML document to read ({error}); "
+                       "save the whole page or archive the post's URL") from error
 
 
 def read_head(tree: Element) -> tuple[list[tuple[str, str]], dict[str, str], str, list[str]]:
@@ -236,9 +248,12 @@ def build_page(html: str, url: str) -> Page:
 # --------------------------------------------------------------------------------------------
 
 
-def norm(text: str | None) -> str:
-    """Entities decoded, odd spaces made plain, whitespace collapsed, trimmed."""
-    return _SPACE_RE.sub(" ", clean_text(text or "")).strip()
+def norm(text: Any) -> str:
+    """Entities decoded, odd spaces made plain, whitespace collapsed, trimmed ('' for a value
+    that is not a string: JSON from a page can hold anything)."""
+    if not isinstance(text, str):
+        return ""
+    return _SPACE_RE.sub(" ", clean_text(text)).strip()
 
 
 def text_of(el: Element) -> str:
@@ -265,8 +280,8 @@ def _post_id_or_empty(value: Any) -> str:
 
 def iso_from_epoch_ms(value: Any) -> str:
     """Epoch milliseconds -> ``YYYY-MM-DDTHH:MM:SS.mmmZ`` (UTC); '' for 0 or junk."""
-    if not isinstance(value, (int, float)) or isinstance(value, bool) or value <= 0:
-        return ""
+    if not isinstance(value, (int, float)) or isinstance(value, bool) or not 0 < value < 1e15:
+        return ""  # 0, negative, junk, inf, nan, or past year 30000
     moment = datetime.fromtimestamp(int(value) / 1000, tz=timezone.utc)
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{int(value) % 1000:03d}Z"
 
@@ -278,11 +293,11 @@ def iso_from_text(value: Any) -> str:
         return ""
     try:
         moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=timezone.utc)
+        moment = moment.astimezone(timezone.utc)
+    except (ValueError, OverflowError):  # not ISO, or out of range once in UTC
         return ""
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    moment = moment.astimezone(timezone.utc)
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
@@ -297,17 +312,21 @@ def state_ref(page: Page, key: str) -> JsonDict:
         creator = state.post.get("creator")
         if isinstance(creator, dict) and creator.get("name"):
             return creator
-        users = state.refs.get("User") or {}
-        found = users.get(state.post.get("creatorId", ""))
-        return found if isinstance(found, dict) else {}
+        return _ref_table(state, "User", state.post.get("creatorId"))
     if key == "collection":
         cid = state.post.get("homeCollectionId") or state.post.get("approvedHomeCollectionId")
         if not cid:
             return {}
-        collections = state.refs.get("Collection") or {}
-        found = collections.get(cid) or state.post.get("homeCollection")
+        found = _ref_table(state, "Collection", cid) or state.post.get("homeCollection")
         return found if isinstance(found, dict) else {}
     return {}
+
+
+def _ref_table(state: State, table: str, key: Any) -> JsonDict:
+    """``references[table][key]`` of an obvInit/GLOBALS state, {} when any part is missing."""
+    rows = state.refs.get(table)
+    found = rows.get(key) if isinstance(rows, dict) and isinstance(key, str) else None
+    return found if isinstance(found, dict) else {}
 
 
 def ld_person(page: Page) -> JsonDict:
@@ -333,7 +352,26 @@ def looks_like_medium(page: Page) -> bool:
     ):
         return True
     text = page.text
-    return any(h in text for h in _MEDIUM_IMAGE_HOSTS) or "graf--" in text or "pw-post-" in text
+    if "graf--" in text or "pw-post-" in text:
+        return True
+    # Images on Medium's CDN alone prove nothing: sites that left Medium (HackerNoon's own
+    # platform since 2020) still serve their old images from it. Ask for a Medium head as well.
+    return any(h in text for h in _MEDIUM_IMAGE_HOSTS) and has_medium_head(page)
+
+
+def has_medium_head(page: Page) -> bool:
+    """A head tag only Medium writes: its app names or Facebook app id, site name Medium, or a
+    canonical URL on medium.com or one of its subdomains."""
+    meta = page.meta
+    if meta.get("fb:app_id") == _MEDIUM_FB_APP_ID or "Medium" in (
+        meta.get("al:ios:app_name"), meta.get("twitter:app:name:iphone"), meta.get("og:site_name")
+    ):
+        return True
+    return any(
+        host(u) == "medium.com" or host(u).endswith(".medium.com")
+        for u in (page.links.get("canonical", ""), meta.get("og:url", ""))
+        if body.parsable_url(u)
+    )
 
 
 def check_is_post(page: Page) -> None:
@@ -404,7 +442,7 @@ def extract_id(page: Page) -> str:
         return found
     for candidate in (page.links.get("canonical", ""), page.meta.get("og:url", ""),
                       page.meta.get("al:web:url", ""), _str(page.ld.get("url"))):
-        pid = post_id_from_url(candidate) if candidate else None
+        pid = post_id_from_url(candidate) if body.parsable_url(candidate) else None
         if pid:
             return pid
     return ""
@@ -424,10 +462,15 @@ def extract_url(page: Page) -> str:
         state_url,
         page.url if page.url.startswith(("http://", "https://")) else "",
     )
-    for candidate in candidates:
-        if candidate.startswith(("http://", "https://")):
-            return strip_tracking(candidate)
-    return ""
+    usable = [c.strip() for c in candidates
+              if c.strip().startswith(("http://", "https://")) and body.parsable_url(c.strip())]
+    if page.post_id:
+        # An imported story's rel=canonical names the original on another site: it carries no
+        # post id, so the Medium URL that does (og:url, al:web:url, mediumUrl) is the post's.
+        for candidate in usable:
+            if post_id_from_url(candidate) == page.post_id:
+                return strip_tracking(candidate)
+    return strip_tracking(usable[0]) if usable else ""
 
 
 def in_body_title(page: Page) -> Element | None:
@@ -636,13 +679,17 @@ def extract_authors(page: Page) -> tuple[Author, ...]:
     creator = state_ref(page, "creator")
     name = norm(_str(person.get("name")) or _str(creator.get("name")) or page.meta.get("author"))
     base = page.canonical or page.url
-    url = ""
-    for candidate in (_str(person.get("url")), page.links.get("author", ""),
-                      page.meta.get("article:author", "")):
-        usable = candidate.startswith(("http://", "https://", "/@", "//"))
-        if usable and "facebook.com" not in candidate:
-            url = absolute(strip_tracking(candidate), base)
-            break
+    found = [
+        absolute(strip_tracking(candidate), base)
+        for candidate in (_str(person.get("url")), page.links.get("author", ""),
+                          page.meta.get("article:author", ""))
+        if candidate.startswith(("http://", "https://", "/@", "//"))
+        and "facebook.com" not in candidate and body.parsable_url(candidate)
+        and body.parsable_url(base)
+    ]
+    # FORMAT.md: "https://medium.com/@user where the page gives that form" (JSON-LD may give
+    # the same profile on a publication subdomain: humanparts.medium.com/@user).
+    url = next((u for u in found if _MEDIUM_PROFILE_RE.match(u)), found[0] if found else "")
     if not url:
         url = header_author_link(page, base)
     if not url and _str(creator.get("username")):
@@ -654,7 +701,8 @@ def extract_authors(page: Page) -> tuple[Author, ...]:
 
 def header_author_link(page: Page, base: str) -> str:
     for href in page.tree.xpath('//a[starts-with(@href, "/@") or contains(@href, ".com/@")]/@href'):
-        return absolute(strip_tracking(str(href)), base)
+        if body.parsable_url(str(href)) and body.parsable_url(base):
+            return absolute(strip_tracking(str(href)), base)
     return ""
 
 
@@ -664,7 +712,7 @@ def extract_avatar(page: Page, name: str, creator: JsonDict) -> str:
     for img in page.tree.iter("img"):
         if img.get("alt") in alts:
             src = img.get("src") or img.get("data-src") or ""
-            if src.startswith(("http://", "https://")):
+            if src.startswith(("http://", "https://")) and body.parsable_url(src):
                 return src
     image_id = _str(creator.get("imageId"))
     return f"https://miro.medium.com/fit/c/400/400/{image_id}" if image_id else ""
@@ -673,10 +721,12 @@ def extract_avatar(page: Page, name: str, creator: JsonDict) -> str:
 def extract_publisher(page: Page, title: str) -> Publisher:
     """The publication (JSON-LD, state, custom domain, URL path), else Medium itself."""
     name, url = publisher_name_url(page, title)
-    if not name or not url:
+    if not name or not url or not body.parsable_url(url):
         return MEDIUM_PUBLISHER
     url = url.rstrip("/")
     favicon = page.links.get("icon") or page.links.get("shortcut icon") or MEDIUM_FAVICON
+    if not body.parsable_url(favicon):
+        favicon = MEDIUM_FAVICON
     return Publisher(name=name, url=url, favicon=favicon, domain=host(url))
 
 
@@ -829,14 +879,14 @@ def extract_app_links(page: Page) -> tuple[AppLink, ...]:
 def extract_image(page: Page) -> str:
     """The lead image: og:image, else JSON-LD image."""
     og = page.meta.get("og:image") or page.meta.get("twitter:image:src") or ""
-    if og.startswith(("http://", "https://")):
+    if og.startswith(("http://", "https://")) and body.parsable_url(og):
         return og
     image = page.ld.get("image")
     if isinstance(image, list) and image:
         image = image[0]
     if isinstance(image, dict):
         image = image.get("url")
-    return _str(image)
+    return _str(image) if body.parsable_url(_str(image)) else ""
 
 
 def extract_date_published(page: Page) -> str:
@@ -912,18 +962,35 @@ def state_paragraph_count(page: Page) -> int:
         model = content.get("bodyModel") if isinstance(content, dict) else None
         paragraphs = model.get("paragraphs") if isinstance(model, dict) else None
         return len(paragraphs) if isinstance(paragraphs, list) else 0
-    return 0
+    counts = [0]
+    for key, content in state.post.items():  # ``content({"postMeteringOptions":…})``
+        if key.startswith("content") and isinstance(content, dict):
+            model = state.resolve(content.get("bodyModel"))
+            paragraphs = model.get("paragraphs")
+            if isinstance(paragraphs, list):
+                counts.append(len(paragraphs))
+    return max(counts)
+
+
+def shown_paragraph_count(page: Page) -> int:
+    """Body blocks the HTML shows: named grafs (E1–E3) or id-carrying blocks (E4/E5)."""
+    grafs = page.tree.xpath("count(//*[contains(@class, 'graf')][@name])")
+    blocks = page.tree.xpath(
+        "count(//article//*[@id][self::p or self::h1 or self::h2 or self::h3 or self::h4"
+        " or self::li or self::pre or self::blockquote or self::figure])"
+    )
+    return int(max(grafs, blocks))
 
 
 def is_truncated(page: Page, paywalled: bool) -> bool:
-    """Paywalled and cut: the state has more paragraphs than the HTML shows."""
+    """Paywalled and cut: the state has more paragraphs than the HTML shows (the Apollo state
+    may also hold FEWER, mtg: only a much shorter HTML body counts)."""
     if not paywalled:
         return False
     expected = state_paragraph_count(page)
     if not expected:
         return False
-    shown = len(page.tree.xpath("//*[contains(@class, 'graf')][@name]"))
-    return shown < expected // 2
+    return shown_paragraph_count(page) < expected // 2
 
 
 # --------------------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import codecs
 import contextlib
+import dataclasses
 import math
 import socket
 import ssl
@@ -77,7 +78,12 @@ _WINDOWS_1252_LABELS = frozenset(
 
 @dataclass(frozen=True)
 class Page:
-    """An HTML page (or feed) as fetched: ``text`` is empty when ``not_modified`` (HTTP 304)."""
+    """An HTML page (or feed) as fetched: ``text`` is empty when ``not_modified`` (HTTP 304).
+
+    Fetched with ``decode=False``, ``text`` is empty and ``raw`` holds the undecoded body: a
+    worker process then makes the text with `page_text` (decoding and the bot-challenge check
+    are CPU work that need not run where the page was fetched).
+    """
 
     url: str
     final_url: str
@@ -87,6 +93,7 @@ class Page:
     etag: str | None = None
     last_modified: str | None = None
     not_modified: bool = False
+    raw: bytes = b""
 
 
 @dataclass(frozen=True)
@@ -297,10 +304,13 @@ def fetch_page(
     etag: str | None = None,
     last_modified: str | None = None,
     accept_xml: bool = False,
+    decode: bool = True,
 ) -> Page:
     """Fetch an HTML page (or, with ``accept_xml``, an RSS/Atom feed) as decoded text.
 
-    Raises ``PostGone`` (404/410), ``Blocked`` (Cloudflare bot check) or ``FetchError``.
+    Raises ``PostGone`` (404/410), ``Blocked`` (Cloudflare bot check) or ``FetchError``. With
+    ``decode=False`` the body is left undecoded in ``Page.raw`` and unchecked for a bot
+    challenge: `page_text` does both, and raises the same ``Blocked``.
     """
     accept = FEED_ACCEPT if accept_xml else HTML_ACCEPT
     with (
@@ -315,11 +325,20 @@ def fetch_page(
         content_type = headers.get("content-type", "")
         _check_content_type(url, content_type, accept_xml)
         data = _read_body(url, response, max_bytes)
-    text = decode_body(data, content_type)
-    if is_challenge_page(text):
-        raise _blocked(url, response.status_code)
     new_etag, new_modified = _validators(headers)
-    return Page(url, response.url, response.status_code, text, headers, new_etag, new_modified)
+    status = response.status_code
+    page = Page(url, response.url, status, "", headers, new_etag, new_modified, raw=data)
+    return dataclasses.replace(page, text=page_text(page), raw=b"") if decode else page
+
+
+def page_text(page: Page) -> str:
+    """The text of a page: ``text``, or ``raw`` decoded; ``Blocked`` if it is a bot challenge."""
+    if not page.raw:
+        return page.text
+    text = decode_body(page.raw, page.headers.get("content-type", ""))
+    if is_challenge_page(text):
+        raise _blocked(page.url, page.status)
+    return text
 
 
 def fetch_bytes(

@@ -27,7 +27,7 @@ from typing import Any, Literal
 
 from . import urls
 from .errors import StoreError
-from .frontmatter import date_string, load_meta, loads
+from .frontmatter import date_string, load_meta, split
 from .model import Post
 
 __all__ = ["ArchivedFile", "Problem", "Site", "WriteResult", "write_atomic"]
@@ -107,6 +107,11 @@ def read_front_matter(path: Path, keys: Collection[str] | None = None) -> dict[s
     yaml_text = _front_matter_text(path)
     if keys is None:
         return load_meta(yaml_text)
+    return _load_keys(yaml_text, keys)
+
+
+def _load_keys(yaml_text: str, keys: Collection[str]) -> dict[str, Any]:
+    """The top-level ``keys`` of front-matter YAML: just their blocks parsed when that is safe."""
     selected = _select_top_level(yaml_text, keys)
     if selected is not None:
         with contextlib.suppress(StoreError):
@@ -382,8 +387,8 @@ class Site:
 
     def _remember(self, post_id: str, rel_path: str, text: str) -> None:
         assert self._by_id is not None
-        try:
-            meta = loads(text)[0]
+        try:  # only the keys the index keeps: parsing all of it is most of a write's CPU
+            meta = _load_keys(split(text)[0], INDEX_KEYS)
         except StoreError:
             meta = {}
         self._by_id[post_id] = archived_file(post_id, rel_path, meta)

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
+from urllib.parse import SplitResult, parse_qsl, unquote, urlencode, urljoin, urlunsplit
+from urllib.parse import urlsplit as _urlsplit
 
 from .errors import InvalidInput
 
@@ -27,6 +28,16 @@ _TRACKING_PARAMS = {
     "_branch_match_id",
 }
 SLUG_MAX = 80
+
+
+def urlsplit(url: str) -> SplitResult:
+    """`urllib.parse.urlsplit`, but a malformed URL (``http://[``) splits as an empty one."""
+    try:
+        parts = _urlsplit(url)
+        parts.hostname  # noqa: B018 - raises for a malformed IPv6 host
+    except ValueError:
+        return SplitResult("", "", "", "", "")
+    return parts
 
 
 def is_http_url(text: str) -> bool:
@@ -78,7 +89,12 @@ def absolute(url: str, base: str) -> str:
         return ""
     if url.startswith("//"):
         return "https:" + url
-    return urljoin(base, url) if base else url
+    if not base:
+        return url
+    try:
+        return urljoin(base, url)
+    except ValueError:
+        return ""
 
 
 def last_segment(url: str) -> str:
@@ -115,7 +131,7 @@ def slugify(text: str) -> str:
 
 def slug_from_url(url: str, post_id: str = "") -> str:
     """The URL's slug with the trailing post id removed, or the post id when nothing is left."""
-    segment = last_segment(url)
+    segment = unquote(last_segment(url))  # a title in another script comes percent-encoded
     pid = post_id or post_id_from_url(url) or ""
     if pid and segment.lower().endswith(pid):
         segment = segment[: -len(pid)]

@@ -1,9 +1,9 @@
 """Many distinct Medium posts from a few pages, for import tests and the import benchmark.
 
 A template is a real page (our synthetic fixture, or a corpus page) and its post id; post number
-``n`` is the template's HTML with that id replaced everywhere by a new id of the same length, so
-each page is a distinct post (own id, canonical URL, file) of real size. Pages are made on
-request, so a farm of any size costs no memory.
+``n`` is the template's HTML with that id replaced everywhere by a new id of the same length (and
+the URL slug made unique), so each page is a distinct post (own id, canonical URL, file) of real
+size. Pages are made on request, so a farm of any size costs no memory.
 """
 
 from __future__ import annotations
@@ -86,5 +86,12 @@ class Farm:
         return int(number)
 
     def page(self, n: int) -> str:
+        """The template with the new post id, and ``-n<n>`` added to the slug of URLs ending in it.
+
+        So posts made from one template have different slugs (hence files), as distinct posts do,
+        instead of all but the first taking the ``-<post-id>`` variant of one file name.
+        """
         template = self.template(n)
-        return template.html.replace(template.post_id, self.post_id(n))
+        new_id = self.post_id(n)
+        html = template.html.replace(f"-{template.post_id}", f"-n{n}-{new_id}")
+        return html.replace(template.post_id, new_id)

@@ -28,6 +28,7 @@ from medium_archive.fetch import (
     fetch_bytes,
     fetch_page,
     make_session,
+    page_text,
 )
 
 if TYPE_CHECKING:
@@ -383,6 +384,21 @@ def test_challenge_body_is_blocked(server: HTTPServer, status: int) -> None:
     server.expect_request("/post").respond_with_response(html(synthetic_challenge(), status=status))
     with pytest.raises(Blocked, match=rf"bot check \(HTTP {status}\)"):
         fetch_page(session(), server.url_for("/post"), timeout=FAST)
+
+
+def test_undecoded_page_is_decoded_and_checked_by_page_text(server: HTTPServer) -> None:
+    body = "<html><head><meta charset=\"windows-1252\"></head><body><p>Café</p></body></html>"
+    server.expect_request("/post").respond_with_response(
+        html(body.encode("cp1252"), Content_Type="text/html")
+    )
+    server.expect_request("/cf").respond_with_response(html(synthetic_challenge()))
+    page = fetch_page(session(), server.url_for("/post"), timeout=FAST, decode=False)
+    assert (page.text, page.raw) == ("", body.encode("cp1252"))
+    assert page_text(page) == body
+    # The bot check happens when the text is made, with the same error fetch_page raises.
+    challenge = fetch_page(session(), server.url_for("/cf"), timeout=FAST, decode=False)
+    with pytest.raises(Blocked, match=r"bot check \(HTTP 200\)"):
+        page_text(pickle.loads(pickle.dumps(challenge)))  # as a worker process receives it
 
 
 @pytest.mark.corpus

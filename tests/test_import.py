@@ -41,6 +41,7 @@ class Faults:
     flapping: set[int] = field(default_factory=set)  # 503, then 503, then fine
     slow: set[int] = field(default_factory=set)  # 0.3 s before answering
     dropped: set[int] = field(default_factory=set)  # connection closed without an answer
+    challenge: set[int] = field(default_factory=set)  # 200 with a Cloudflare challenge page
     delay: float = 0.0  # added to every response
 
 
@@ -79,6 +80,9 @@ class Site:
             return self.log(n, Response("slow down", status=429, headers={"Retry-After": "1"}))
         if n in faults.flapping and seen < 2:
             return self.log(n, Response("unavailable", status=503))
+        if n in faults.challenge:
+            challenge = (ROOT / "fixtures" / "fetch" / "cloudflare-challenge.html").read_bytes()
+            return self.log(n, Response(challenge, content_type="text/html; charset=utf-8"))
         page = self.farm.page(n)
         return self.log(n, Response(page, content_type="text/html; charset=utf-8"))
 
@@ -157,6 +161,21 @@ def test_every_post_is_archived_once_despite_faults(site: Site, tmp_path: Path) 
     assert retry_list == sorted(retry_list, key=urls.index)
     assert set(retry_list) == {urls[5], urls[17], urls[33]}
     assert leftovers(root) == []
+
+
+@pytest.mark.parametrize("processes", ["0", "2"])
+def test_a_challenge_page_fails_its_post_only(site: Site, tmp_path: Path, processes: str) -> None:
+    """Decoded and checked in the fetching thread, or in a worker process (--processes 2)."""
+    site.faults = Faults(challenge={2})
+    root = tmp_path / "blog"
+    urls = [site.url(n) for n in range(4)]
+    result = run([str(write_list(tmp_path, urls)), "--site", str(root), "--jobs", "2",
+                  "--processes", processes])
+    assert result.exit_code == 1, result.stderr
+    assert set(archived(root)) == {site.farm.post_id(n) for n in (0, 1, 3)}
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert errors == [f"error: {urls[2]}: blocked by Cloudflare's bot check (HTTP 200); open the "
+                      "post in a browser, save the page (Ctrl+S) and archive the saved .html file"]
 
 
 def test_a_re_run_skips_archived_posts_without_fetching_them(site: Site, tmp_path: Path) -> None:
