@@ -283,3 +283,51 @@ def test_jekyll_builds_an_imported_export(
     built = squeeze("\n".join(visible_text(p.read_text(encoding="utf-8")) for p in pages))
     for post_id in published:
         assert squeeze(truths[post_id]["title"]) in built, truths[post_id]["title"]
+
+
+def test_jekyll_builds_an_export_imported_with_local_images(
+    export: tuple[Path, Path, dict[str, dict[str, Any]]], tmp_path: Path, httpserver: HTTPServer
+) -> None:
+    """Issue 5: an imported export, its images saved under assets/, built by Jekyll."""
+    from test_images import png_bytes
+
+    jekyll = require_jekyll()
+    _, folder, truths = export
+    base = httpserver.url_for("").rstrip("/")
+    with_images: dict[str, int] = {}
+    for post in (folder / "posts").glob("*.html"):
+        html = post.read_text(encoding="utf-8")
+        count = html.count("https://cdn-images-1.medium.com/")
+        if count and not post.name.startswith("draft_"):
+            post_id = post.stem.rsplit("-", 1)[-1]
+            with_images[post_id] = count
+        post.write_text(html.replace("https://cdn-images-1.medium.com", base), encoding="utf-8")
+    assert with_images, "the export sample should hold posts with images"
+    image = png_bytes(2, 2)
+    httpserver.expect_request(re.compile(r"^/max/.*")).respond_with_data(
+        image, content_type="image/png"
+    )
+    site_root = tmp_path / "site"
+    (site_root / "_layouts").mkdir(parents=True)
+    (site_root / "_layouts" / "post.html").write_text(LAYOUT, encoding="utf-8")
+    (site_root / "_config.yml").write_text(CONFIG, encoding="utf-8")
+    result = run(str(folder), "--site", str(site_root), "--images")
+    assert result.exit_code == 0, result.output
+    assert "not saved" not in result.stderr, result.stderr
+
+    built_site = tmp_path / "_site"
+    done = subprocess.run(
+        [jekyll, "build", "--source", str(site_root), "--destination", str(built_site)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    pages = "\n".join(p.read_text(encoding="utf-8") for p in built_site.rglob("*.html"))
+    for post_id in with_images:
+        saved = sorted((built_site / "assets" / post_id).iterdir())
+        assert saved, f"no images of {post_id} in the built site"
+        assert all(p.read_bytes() == image for p in saved)
+        for path in saved:
+            assert f'src="/assets/{post_id}/{path.name}"' in pages
+    assert base not in pages
