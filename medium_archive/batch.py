@@ -9,8 +9,9 @@ sure no file write is half done when it gives up waiting for stuck workers.
 
 `import_entries` is ``import`` itself: each list entry is skipped when its post is already in
 the site (known from the URL's post id, so without fetching), else fetched in a worker thread,
-extracted and rendered (in a process pool when ``parse_processes`` > 0, since that part is CPU
-bound and holds the GIL), and written through the `WriteGate`.
+decoded, extracted and rendered (in a process pool when ``parse_processes`` > 0, since that part
+is CPU bound and holds the GIL: the page goes to the pool as the bytes received, and only the
+rendered file comes back), and written through the `WriteGate`.
 """
 
 from __future__ import annotations
