@@ -6,18 +6,15 @@ Exit codes are a contract, named in `ExitCode` and documented in the README and 
 
 from __future__ import annotations
 
-import contextlib
 import enum
 import io
-import json
 import os
-import signal
 import sys
 import threading
 import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, NoReturn, TextIO
 
 import click
 
@@ -25,6 +22,7 @@ from . import __version__
 from .accounts import AccountSettings, import_export, import_feed, load_feed, source_kind
 from .archive import Options, Outcome, Status, archive_one
 from .batch import Done, ImportSettings, Tally, import_entries
+from .console import JsonReport, Progress, console, format_seconds, stop_on_signals
 from .errors import MediumArchiveError
 from .sources.feed import FeedItem
 from .sources.urllist import ListEntry, ListError, count_entries, iter_list
@@ -45,35 +43,6 @@ class ExitCode(enum.IntEnum):
     FAILED = 1
     USAGE = 2
     INTERRUPTED = 130
-
-
-def console(message: str) -> None:
-    """Progress, warnings and errors: stderr."""
-    click.echo(message, err=True)
-
-
-#: glibc's mallopt parameter number and the value we give it (its documented default).
-_M_MMAP_THRESHOLD = -3
-_MMAP_THRESHOLD = 128 * 1024
-
-
-def steady_heap() -> None:
-    """Keep page-sized buffers out of the heap, so a long batch's memory does not creep up.
-
-    A batch makes thousands of short-lived buffers of a page's size (response bodies, pickled
-    pages sent to and results received from worker processes). glibc serves them with mmap
-    until the first is freed, then raises its mmap threshold and serves them from the heaps of
-    the worker threads, where they fragment: the import's RSS grew ~30 MB per 1000 posts. Fixing
-    the threshold at its default (which also stops the raising) gives every such buffer its own
-    mapping, returned to the system when freed. A no-op where the C library is not glibc.
-    """
-    import ctypes
-    import platform
-
-    if platform.libc_ver()[0] != "glibc":
-        return
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL(None).mallopt(_M_MMAP_THRESHOLD, _MMAP_THRESHOLD)
 
 
 def site_option(fn: Any) -> Any:
@@ -209,9 +178,6 @@ def repair(paths: tuple[Path, ...], site_root: Path, check: bool) -> None:
 
 # --- import ---------------------------------------------------------------------------------
 
-#: Seconds between progress lines when stderr is not a terminal.
-LOG_EVERY = 10.0
-STOPPING = "\nstopping: finishing the posts in hand; run the same command again to resume\n"
 #: Default --rate: requests per second per host.
 DEFAULT_RATE = 5.0
 #: Statuses whose path is echoed: the post's file is now up to date in the site.
@@ -237,30 +203,6 @@ def batch_options(fn: Any) -> Any:
     )(fn)
 
 
-@contextlib.contextmanager
-def stop_on_signals(stop: threading.Event) -> Iterator[list[int]]:
-    """While inside, SIGINT and SIGTERM set ``stop`` (the batch winds down) instead of killing us.
-
-    Yields the list of signals received.
-    """
-    received: list[int] = []
-
-    def handler(signum: int, frame: object) -> None:
-        if not received:
-            # os.write, not click.echo: a signal may arrive while stderr's buffer is in use.
-            with contextlib.suppress(OSError, ValueError):
-                os.write(sys.stderr.fileno(), STOPPING.encode())
-        received.append(signum)
-        stop.set()
-
-    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        yield received
-    finally:
-        for sig, old in previous.items():
-            signal.signal(sig, old)
-
-
 def open_list(path: str) -> TextIO:
     """The list as text: stdin for ``-``; a BOM is dropped and bad bytes replaced."""
     if path == "-":
@@ -277,70 +219,6 @@ def list_total(path: str) -> int | None:
         return None
     with open(path, encoding="utf-8-sig", errors="replace") as fh:
         return count_entries(fh)
-
-
-class Progress:
-    """Progress on stderr: a tqdm bar on a terminal, else a plain line every `LOG_EVERY` s."""
-
-    def __init__(self, total: int | None, tally: Tally) -> None:
-        self.tally = tally
-        self.started = self.logged = time.monotonic()
-        self.total = total
-        self.bar: Any = None
-        if sys.stderr.isatty():
-            from tqdm import tqdm
-
-            self.bar = tqdm(total=total, unit="post", file=sys.stderr, dynamic_ncols=True)
-
-    def echo(self, message: str, *, err: bool = False) -> None:
-        if self.bar is not None:
-            self.bar.write(message, file=sys.stderr if err else sys.stdout)
-        else:
-            click.echo(message, err=err)
-
-    def step(self) -> None:
-        if self.bar is not None:
-            self.bar.update(1)
-            if self.tally.failed:
-                self.bar.set_postfix_str(f"failed={self.tally.failed}", refresh=False)
-            return
-        now = time.monotonic()
-        if now - self.logged >= LOG_EVERY:
-            self.logged = now
-            console(f"progress: {self.line(now)}")
-
-    def line(self, now: float) -> str:
-        done, elapsed = self.tally.done, now - self.started
-        rate = done / elapsed if elapsed > 0 else 0.0
-        text = f"{done}/{self.total}" if self.total is not None else f"{done}"
-        text += f" done, {self.tally.failed} failed, {rate:.1f} posts/s"
-        if self.total is not None and rate > 0:
-            text += f", ETA {format_seconds((self.total - done) / rate)}"
-        return text
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
-
-
-def format_seconds(seconds: float) -> str:
-    minutes, secs = divmod(int(seconds + 0.5), 60)
-    return f"{minutes}m{secs:02d}s" if minutes else f"{secs}s"
-
-
-class JsonReport:
-    """``--json``: one JSON document on stdout, written record by record (memory stays flat)."""
-
-    def __init__(self) -> None:
-        self.count = 0
-        click.echo('{"inputs": [', nl=False)
-
-    def add(self, record: dict[str, Any]) -> None:
-        click.echo(("," if self.count else "") + "\n  " + json.dumps(record), nl=False)
-        self.count += 1
-
-    def close(self, summary: dict[str, Any]) -> None:
-        click.echo("\n],\n" + f'"summary": {json.dumps(summary)}' + "}")
 
 
 def open_account(
@@ -452,7 +330,6 @@ def import_(
     """
     from .fetch import HostLimiter
 
-    steady_heap()
     site = open_site(site_root)
     kind = source_kind(list_path)
     session = make_session(ctx, pool_size=jobs, limiter=HostLimiter(rate))
@@ -501,18 +378,34 @@ def import_(
             raise click.ClickException(str(exc)) from exc
         finally:
             progress.close()
+    notes = ["stopped at the first failure (--fail-fast)"] if stopped_early else []
+    finish_batch("import", tally, progress, report_json, received, notes, failed=tally.failed > 0)
+
+
+def finish_batch(
+    name: str,
+    tally: Tally,
+    progress: Progress,
+    report_json: JsonReport | None,
+    received: list[int],
+    notes: list[str],
+    *,
+    failed: bool,
+    extra: dict[str, Any] | None = None,
+) -> NoReturn:
+    """The summary line on stderr, the end of the JSON report, and the exit code of a batch."""
     interrupted = bool(received)
     summary = tally.summary() + f" in {format_seconds(time.monotonic() - progress.started)}"
+    for note in notes:
+        summary += f"; {note}"
     if interrupted:
         summary += "; interrupted: run the same command again to finish"
-    elif stopped_early:
-        summary += "; stopped at the first failure (--fail-fast)"
-    console(f"import: {summary}")
+    console(f"{name}: {summary}")
     if report_json is not None:
-        report_json.close({**tally.as_dict(), "interrupted": interrupted})
+        report_json.close({**tally.as_dict(), **(extra or {}), "interrupted": interrupted})
     if interrupted:
         sys.exit(ExitCode.INTERRUPTED)
-    sys.exit(ExitCode.FAILED if tally.failed else ExitCode.OK)
+    sys.exit(ExitCode.FAILED if failed else ExitCode.OK)
 
 
 def echo_outcome(progress: Progress, outcome: Outcome, *, json_mode: bool) -> None:
@@ -592,7 +485,6 @@ def sync(
     from .fetch import HostLimiter
     from .sync import SyncSettings, sync_site
 
-    steady_heap()
     site = open_site(site_root)
     session = make_session(ctx, pool_size=jobs, limiter=HostLimiter(rate))
     settings = SyncSettings(
@@ -621,19 +513,10 @@ def sync(
             raise click.ClickException(str(exc)) from exc
         finally:
             progress.close()
-    interrupted = bool(received)
-    summary = tally.summary() + f" in {format_seconds(time.monotonic() - progress.started)}"
-    if dry_run:
-        summary += "; dry run: nothing written"
-    if interrupted:
-        summary += "; interrupted: run the same command again to finish"
-    console(f"sync: {summary}")
-    if report_json is not None:
-        report_json.close({**tally.as_dict(), "dry_run": dry_run, "interrupted": interrupted})
-    if interrupted:
-        sys.exit(ExitCode.INTERRUPTED)
-    conflicts = tally.counts.get(Status.CONFLICT, 0)
-    sys.exit(ExitCode.FAILED if tally.failed or conflicts else ExitCode.OK)
+    notes = ["dry run: nothing written"] if dry_run else []
+    failed = tally.failed > 0 or tally.counts.get(Status.CONFLICT, 0) > 0
+    extra = {"dry_run": dry_run}
+    finish_batch("sync", tally, progress, report_json, received, notes, failed=failed, extra=extra)
 
 
 def echo_sync_outcome(
