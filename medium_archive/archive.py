@@ -131,10 +131,19 @@ def load_saved(source: str) -> Loaded:
 
 
 def load_fetched(
-    html: str, final_url: str, source: str, etag: str = "", last_modified: str = ""
+    html: str,
+    final_url: str,
+    source: str,
+    etag: str = "",
+    last_modified: str = "",
+    *,
+    checked: bool = False,
 ) -> Loaded:
-    """A fetched page's text into a `Post`, keeping the validators re-sync needs."""
-    post = extract_post(html, final_url)
+    """A fetched page's text into a `Post`, keeping the validators re-sync needs.
+
+    ``checked``: the text was already checked for a bot challenge (`fetch.page_text`).
+    """
+    post = extract_post(html, final_url, checked=checked)
     return Loaded(
         dataclasses.replace(post, source=source),
         etag=etag,
@@ -252,7 +261,8 @@ def parse_fetched(
 def load_page(page: fetch.Page, source: str) -> Loaded:
     """A fetched page (decoded here when fetched undecoded) into a `Post`, with its validators."""
     validators = page.etag or "", page.last_modified or ""
-    return load_fetched(fetch.page_text(page), page.final_url, source, *validators)
+    text = fetch.page_text(page)  # decoding a raw page checks it for a bot challenge
+    return load_fetched(text, page.final_url, source, *validators, checked=bool(page.raw))
 
 
 def parse_page(page: fetch.Page, source: str, site_root: str, options: Options) -> Prepared:

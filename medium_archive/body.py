@@ -22,6 +22,7 @@ from html import escape
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+import lxml.etree
 import lxml.html
 
 from .cleanup import clean_text
@@ -64,6 +65,16 @@ _APOLLO_IFRAME_RE = re.compile(
 _GIST_RE = re.compile(r"^(https?://gist\.github\.com/[^?#]+?)(?:\.js)?(?:\?.*)?$")
 
 _XML_UNSAFE_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+_XML_UNSAFE_C0 = bytes(c for c in range(32) if chr(c) not in "\t\n\r")
+
+#: The body container by era, first match wins (``/descendant::*[test][1]``: the node
+#: ``(//*[test])[1]`` gives, without building the whole ``//*`` node-set first).
+_CONTAINER_XPATHS = (
+    lxml.etree.XPath("/descendant::*[contains(@class, 'postArticle-content')][1]"),
+    lxml.etree.XPath("/descendant::*[contains(@class, 'postField--body')][1]"),
+    lxml.etree.XPath("/descendant::article[1]"),
+)
+_GRAF_XPATH = lxml.etree.XPath("boolean(.//*[contains(@class, 'graf--')])")
 
 _EMBED = "embed"
 _HR = "<hr>"
@@ -112,7 +123,19 @@ def normalize_fragment(fragment_html: str, url: str, title: str | None = None) -
 def xml_safe(text: str) -> str:
     """``text`` without the characters lxml refuses to parse: NUL and other C0 controls, lone
     surrogates (undecodable bytes read with ``surrogateescape``), U+FFFE/U+FFFF."""
-    return _XML_UNSAFE_RE.sub("", text) if _XML_UNSAFE_RE.search(text) else text
+    # The common clean page is told apart with C-speed byte operations (a regex scan of a
+    # whole page costs several times more): lone surrogates do not encode, C0 bytes delete.
+    try:
+        data = text.encode("utf-8")
+    except UnicodeEncodeError:
+        return _XML_UNSAFE_RE.sub("", text)
+    if (
+        len(data.translate(None, _XML_UNSAFE_C0)) == len(data)
+        and "\ufffe" not in text
+        and "\uffff" not in text
+    ):
+        return text
+    return _XML_UNSAFE_RE.sub("", text)
 
 
 def parsable_url(url: str) -> bool:
@@ -133,13 +156,8 @@ def _absolute(url: str, base: str) -> str:
 
 def find_container(tree: Any) -> Any | None:
     """The element holding the article body, by era; ``None`` when the page has none."""
-    queries = (
-        "(//*[contains(@class, 'postArticle-content')])[1]",
-        "(//*[contains(@class, 'postField--body')])[1]",
-        "(//article)[1]",
-    )
-    for query in queries:
-        found = tree.xpath(query)
+    for query in _CONTAINER_XPATHS:
+        found = query(tree)
         if found:
             return found[0]
     return None
@@ -177,7 +195,7 @@ def _classes(el: Any) -> set[str]:
 
 def _mode_of(container: Any, *, page: bool) -> str:
     """``graf`` (E1–E3 and exports), ``id`` (E4/E5 pages) or ``plain`` (feed fragments)."""
-    if container.xpath("boolean(.//*[contains(@class, 'graf--')])"):
+    if _GRAF_XPATH(container):
         return "graf"
     return "id" if page else "plain"
 
@@ -193,7 +211,7 @@ def _find_title(container: Any, *, page: bool, title: str | None) -> Any | None:
     for el in container.iter(*_HEADINGS):
         if _is_title_el(el):
             return el
-    graf = bool(container.xpath("boolean(.//*[contains(@class, 'graf--')])"))
+    graf = bool(_GRAF_XPATH(container))
     if page and not graf:
         return next((h for h in container.iter("h1") if _norm(h.text_content())), None)
     wanted = _norm(title) if title else ""
@@ -646,18 +664,18 @@ def _image_candidates(el: Any) -> Iterator[tuple[int, str]]:
 def _best_image_url(el: Any, base: str) -> str:
     """The full-resolution image URL of a figure, never a blurred placeholder."""
     image_id = next((n.get("data-image-id") for n in el.iter() if n.get("data-image-id")), None)
-    best: tuple[bool, int, str] | None = None
+    candidates: list[tuple[bool, int, str]] = []
     for width, url in _image_candidates(el):
         url = clean_text(url)
         if url.startswith("//"):
             url = "https:" + url
         if not url.startswith(("http://", "https://")) or _PLACEHOLDER_RE.search(url):
             continue
-        if not parsable_url(url):
-            continue
-        candidate = (not url.endswith(".webp"), width, url)
-        if best is None or candidate[:2] > best[:2]:
-            best = candidate
+        candidates.append((not url.endswith(".webp"), width, url))
+    # The best (not webp, then widest; the first of equals): the sort is stable, and only the
+    # URLs tried are parsed (a srcset lists many).
+    candidates.sort(key=lambda c: c[:2], reverse=True)
+    best = next((c for c in candidates if parsable_url(c[2])), None)
     if best is not None:
         return best[2]
     if image_id and _IMAGE_ID_RE.match(image_id):

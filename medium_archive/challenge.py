@@ -6,6 +6,8 @@ Pure string checks on the page text, no parsing: `fetch.py` uses it on every res
 
 from __future__ import annotations
 
+import re
+
 #: Markers that only Cloudflare's challenge / interstitial pages carry.
 _STRONG_MARKERS = (
     "window._cf_chl_opt",
@@ -16,8 +18,12 @@ _STRONG_MARKERS = (
     "__cf_chl_tk=",
     "__cf_chl_f_tk=",
 )
-#: Titles of the challenge page; only trusted together with a Cloudflare mention.
-_TITLES = ("<title>just a moment...</title>", "<title>attention required! | cloudflare</title>")
+#: Titles of the challenge page (any ASCII case); only trusted with a Cloudflare mention.
+_TITLE_RE = re.compile(
+    r"<title>(?:just a moment\.\.\.|attention required! \| cloudflare)</title>",
+    re.ASCII | re.IGNORECASE,
+)
+_CLOUDFLARE_RE = re.compile("cloudflare", re.ASCII | re.IGNORECASE)
 #: How much of the page to look at: challenge pages are small and the markers come early.
 _SCAN_LIMIT = 60_000
 
@@ -27,5 +33,5 @@ def is_challenge_page(text: str) -> bool:
     head = text[:_SCAN_LIMIT]
     if any(marker in head for marker in _STRONG_MARKERS):
         return True
-    lowered = head.lower()
-    return any(title in lowered for title in _TITLES) and "cloudflare" in lowered
+    # Case-insensitive searches, not ``head.lower()``: no copy of the page head per check.
+    return _TITLE_RE.search(head) is not None and _CLOUDFLARE_RE.search(head) is not None

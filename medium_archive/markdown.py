@@ -16,6 +16,7 @@ from typing import Any
 import html2text
 import lxml.html
 import nh3
+from html2text.utils import escape_md_section
 
 #: Tags and attributes of the normalised body contract (see body.py).
 ALLOWED_TAGS = frozenset(
@@ -36,6 +37,9 @@ _BLANKS_RE = re.compile(r"\n{3,}")
 _FIGCAPTION_RE = re.compile(r"^<figcaption[^>]*>|</figcaption>$")
 _CAPTION_SEPARATOR = "XQMDCAPTIONQX"
 _BACKTICKS_RE = re.compile(r"`+")
+#: Where html2text's Markdown escaping can change text: a backslash, or a line opening with
+#: a number and a dot, a plus or a dash (a superset of what `escape_md_section` escapes).
+_MAY_ESCAPE_RE = re.compile(r"\\|^\s*(?:\d+\.|[+-])", re.MULTILINE)
 
 
 class _Converter(html2text.HTML2Text):
@@ -46,6 +50,14 @@ class _Converter(html2text.HTML2Text):
     def handle_data(self, data: str, entity_char: bool = False) -> None:
         if self.preceding_stressed and data and unicodedata.category(data[0]).startswith("P"):
             self.preceding_stressed = False
+        if data and not entity_char and not self.code and not self.pre:
+            # html2text's own escaping, done here so that text needing none (most) skips its
+            # four substitutions; the emphasis strip comes first, as in html2text.
+            if self.stressed:
+                data = data.strip() or data  # all blank: html2text empties it itself
+            if self.escape_snob or _MAY_ESCAPE_RE.search(data):
+                data = escape_md_section(data, snob=self.escape_snob)
+            entity_char = True  # escaped
         super().handle_data(data, entity_char)
 
 
