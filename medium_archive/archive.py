@@ -245,19 +245,6 @@ def localize(loaded: Loaded, *, site: Site, session: Any, download: bool = True)
     return dataclasses.replace(loaded, post=post)
 
 
-def parse_fetched(
-    html: str,
-    final_url: str,
-    source: str,
-    validators: tuple[str, str],
-    site_root: str,
-    options: Options,
-) -> Prepared:
-    """Extract and render a fetched page (pure CPU; safe to run in a worker process)."""
-    loaded = load_fetched(html, final_url, source, *validators)
-    return prepare_post(loaded, site=Site(Path(site_root)), options=options, source=source)
-
-
 def load_page(page: fetch.Page, source: str) -> Loaded:
     """A fetched page (decoded here when fetched undecoded) into a `Post`, with its validators."""
     validators = page.etag or "", page.last_modified or ""
