@@ -5,7 +5,9 @@ server on 127.0.0.1 that waits LATENCY seconds before each response, runs the CL
 subprocess for each --jobs value (--rate high enough not to bind), and prints wall time against
 the ideal N x latency / jobs and memory: /proc VmRSS of the import process and of its children
 (the parse worker processes), sampled every 50 ms; peaks of the main process, of the workers
-summed and of the whole tree, and the main process's RSS over the run (flat = no growth with N).
+summed and of the whole tree (RSS counts the pages the forked workers share with the parent once
+per process; PSS, also shown, splits them), and the main process's RSS over the run (flat = no
+growth with N).
 
     .venv/bin/python benchmarks/bench_import.py                 # N=200, 100 ms, jobs 1 4 8 16
     .venv/bin/python benchmarks/bench_import.py -n 1000 --jobs 8 --processes 0
@@ -68,6 +70,20 @@ def rss_kb(pid: int) -> int:
     return 0
 
 
+def pss_kb(pid: int) -> int:
+    """Proportional set size of one process in KB: shared pages (the forked workers share most of
+    the parent's) are split between the processes that share them, so PSS adds up across a
+    process tree where RSS counts shared pages once per process."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as fh:
+            for line in fh:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
 def cpu_seconds(pid: int) -> float:
     """User + system CPU seconds of one process so far (0 once it is gone)."""
     try:
@@ -105,6 +121,8 @@ class Run:
     code: int
     #: (seconds since start, main process RSS MB, its children's RSS MB summed)
     samples: list[tuple[float, float, float]] = field(default_factory=list)
+    #: the process tree's PSS MB at each sample
+    tree_pss: list[float] = field(default_factory=list)
     #: CPU seconds of the main process and of each child, as last seen
     cpu_main: float = 0.0
     cpu_children: dict[int, float] = field(default_factory=dict)
@@ -120,6 +138,10 @@ class Run:
     @property
     def peak_tree(self) -> float:
         return max((s[1] + s[2] for s in self.samples), default=0.0)
+
+    @property
+    def peak_tree_pss(self) -> float:
+        return max(self.tree_pss, default=0.0)
 
 
 def run_import(listing: Path, jobs: int, processes: int | None, every: float = 0.05) -> Run:
@@ -142,6 +164,7 @@ def run_import(listing: Path, jobs: int, processes: int | None, every: float = 0
                 for kid in kids:
                     run.cpu_children[kid] = cpu_seconds(kid) or run.cpu_children.get(kid, 0.0)
                 run.samples.append((time.monotonic() - started, main_kb / 1024, kids_kb / 1024))
+                run.tree_pss.append(sum(pss_kb(p) for p in (proc.pid, *kids)) / 1024)
                 time.sleep(every)
             run.wall = time.monotonic() - started
             run.code = proc.returncode
@@ -182,7 +205,8 @@ def main() -> None:
               f"processes={'auto' if args.processes is None else args.processes}, "
               f"{os.cpu_count()} CPUs")
         print(f"{'jobs':>4} {'wall s':>7} {'ideal s':>7} {'ratio':>5} {'main MB':>7} "
-              f"{'workers MB':>10} {'tree MB':>7} {'CPU ms/post main+workers':>24} {'exit':>4}  "
+              f"{'workers MB':>10} {'tree MB':>7} {'tree PSS MB':>11} "
+              f"{'CPU ms/post main+workers':>24} {'exit':>4}  "
               "main RSS over time (s:MB)")
         for jobs in args.jobs:
             run = run_import(listing, jobs, args.processes)
@@ -193,6 +217,7 @@ def main() -> None:
 
             print(f"{jobs:>4} {run.wall:>7.1f} {ideal:>7.1f} {run.wall / ideal:>5.2f} "
                   f"{run.peak_main:>7.0f} {run.peak_children:>10.0f} {run.peak_tree:>7.0f} "
+                  f"{run.peak_tree_pss:>11.0f} "
                   f"{cpu(run.cpu_main):>11} + {cpu(sum(run.cpu_children.values())):<10} "
                   f"{run.code:>4}  {series(run)}", flush=True)
     server.shutdown()
