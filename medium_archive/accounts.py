@@ -185,6 +185,8 @@ def enrich_post(
 def archive_export_item(item: ExportItem, ctx: _Context) -> Outcome:
     """One export post file: skipped (draft, response, already archived) or written."""
     post = item.post
+    if item.kind == "error":
+        return Outcome(item.source, Status.FAILED, error=item.error)
     if post is None:
         raise NotAPost(f"{item.source}: a page of the export that is not a post")
     if item.kind == "draft" and not ctx.settings.drafts:

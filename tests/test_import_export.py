@@ -200,6 +200,25 @@ def test_a_damaged_zip_is_one_clear_error(tmp_path: Path) -> None:
     assert "not a readable zip file" in result.stderr
 
 
+def test_one_unreadable_post_file_fails_alone(
+    export: tuple[Path, Path, dict[str, dict[str, Any]]], tmp_path: Path
+) -> None:
+    _, folder, truths = export
+    published, _, _ = kinds(truths)
+    # An export post file whose post id cannot be found anywhere (name, footer link, canonical).
+    sample = next((folder / "posts").glob("2015-05-24_Failure-modes*.html")).read_text("utf-8")
+    damaged = re.sub(r"[0-9a-f]{12}", "not-an-id", sample)
+    (folder / "posts" / "2015-05-25_Damaged-post.html").write_text(damaged, encoding="utf-8")
+    result = run(str(folder), "--site", str(tmp_path / "blog"), "--json")
+    assert result.exit_code == 1
+    records = json.loads(result.stdout)["inputs"]
+    failed = [r for r in records if r["status"] == "failed"]
+    assert [Path(r["input"]).name for r in failed] == ["2015-05-25_Damaged-post.html"]
+    assert failed[0]["error"]
+    archived = {r["post_id"] for r in records if r["status"] == "archived"}
+    assert archived == set(published)
+
+
 def test_enrich_adds_live_metadata_and_keeps_the_export_elsewhere(
     export: tuple[Path, Path, dict[str, dict[str, Any]]], tmp_path: Path, httpserver: HTTPServer
 ) -> None:

@@ -33,11 +33,11 @@ import lxml.html
 
 from .. import body
 from ..cleanup import clean_text
-from ..errors import ExtractError, NotAPost, SourceError
+from ..errors import ExtractError, MediumArchiveError, NotAPost, SourceError
 from ..model import MEDIUM_PUBLISHER, Author, Post
 from ..urls import POST_ID_RE, post_id_from_url, strip_tracking
 
-ExportKind = Literal["post", "draft", "response", "other"]
+ExportKind = Literal["post", "draft", "response", "other", "error"]
 
 #: Export folders that hold lists about other people's posts or account data, never own posts.
 NON_POST_DIRS = frozenset(
@@ -101,13 +101,15 @@ _TEXT_BLOCK_TAGS = ("p", "h1", "h2", "h3", "h4", "li", "blockquote", "pre")
 class ExportItem:
     """One file of an export: its kind, the post read from it (None for "other"), its path.
 
-    ``kind`` is "post", "draft" (unpublished), "response" (a comment, by heuristic) or "other"
-    (a page of the export that is not a post: claps, bookmarks, README…).
+    ``kind`` is "post", "draft" (unpublished), "response" (a comment, by heuristic), "other"
+    (a page of the export that is not a post: claps, bookmarks, README…) or "error" (a post file
+    that could not be read: ``error`` says why, and the other files are still read).
     """
 
     kind: ExportKind
     post: Post | None
     source: str
+    error: str = ""
 
 
 # --- text helpers (shared with feed.py) --------------------------------------------------------
@@ -559,8 +561,11 @@ def _iter_members(
             if include_other:
                 yield ExportItem(kind="other", post=None, source=source)
             continue
-        item = parse_export_post(html, source, author=owner)
         posts += 1
+        try:
+            item = parse_export_post(html, source, author=owner)
+        except MediumArchiveError as exc:  # one damaged file must not end the whole import
+            item = ExportItem(kind="error", post=None, source=source, error=str(exc))
         yield item
     if not posts:
         raise SourceError(
