@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from . import fetch, frontmatter, images, markdown
-from .errors import MediumArchiveError, NotAPost, PostGone
+from .errors import ExtractError, MediumArchiveError, NotAPost, PostGone
 from .extract import extract_post
 from .model import Post
 from .sources import export as export_source
@@ -208,6 +208,12 @@ class Prepared:
 def prepare_post(loaded: Loaded, *, site: Site, options: Options, source: str) -> Prepared:
     """Render one loaded post into its front matter and body, and the path it belongs at."""
     post = loaded.post
+    if not post.date_published and not post.draft:
+        raise ExtractError(
+            f"{source}: no publication date in the page (JSON-LD, embedded data, byline or meta); "
+            "save the complete page from a browser, or archive the post's URL",
+            field="datePublished",
+        )
     rel_path = site.path_for(post)
     body = render_body(post, options.body_format)
     meta = frontmatter.front_matter(

@@ -148,3 +148,23 @@ def test_version_and_python_dash_m() -> None:
 def test_every_command_documents_exit_codes(command: str) -> None:
     code, out, _ = run(command, "--help")
     assert code == 0 and "Exit codes" in out
+
+
+def test_a_post_page_without_any_date_is_one_clear_error(tmp_path: Path) -> None:
+    page = tmp_path / "nodate.html"
+    page.write_text(
+        '<html><head><meta property="al:ios:url" content="medium://p/abcdef123456">'
+        '<meta property="al:ios:app_name" content="Medium">'
+        '<meta property="og:site_name" content="Medium">'
+        '<link rel="canonical" href="https://medium.com/@x/a-post-abcdef123456">'
+        '<meta property="og:title" content="A post"></head><body><article><section><div>'
+        '<h1>A post</h1><p id="a1b2">Some text that is long enough to be a paragraph.</p>'
+        "</div></section></article></body></html>",
+        encoding="utf-8",
+    )
+    code, out, err = run("archive", str(page), "--site", str(tmp_path / "site"))
+    assert (code, out) == (1, "")
+    assert err == (
+        f"error: {page}: no publication date in the page (JSON-LD, embedded data, byline or "
+        "meta); save the complete page from a browser, or archive the post's URL\n"
+    )
