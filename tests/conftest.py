@@ -37,6 +37,18 @@ def require_corpus() -> Path:
     pytest.skip(message)
 
 
+#: The post archived by the earlier tool (FORMAT.md's reference case), beside the corpus.
+SEED = CORPUS.parent / "seed" / "000_b95c5c4f8b2b4cbf.txt"
+
+
+def require_seed() -> Path:
+    """Return the seed file, or skip (error in CI) when the shared folder is absent."""
+    require_corpus()
+    if not SEED.is_file():
+        pytest.fail(f"seed file not found at {SEED}, though the corpus is there")
+    return SEED
+
+
 @pytest.fixture(scope="session")
 def corpus() -> Path:
     return require_corpus()

@@ -7,11 +7,9 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
-from conftest import CORPUS, FIXTURES
+from conftest import FIXTURES, SEED, require_seed
 
 from medium_archive.cli import cli
-
-SEED = CORPUS.parent / "seed" / "000_b95c5c4f8b2b4cbf.txt"
 
 
 def run(*args: str) -> Result:
@@ -28,8 +26,7 @@ def snapshot(root: Path) -> dict[str, tuple[bytes, int]]:
 
 @pytest.fixture
 def site(tmp_path: Path) -> Path:
-    if not SEED.is_file():
-        pytest.skip(f"seed file not found at {SEED}: put the shared/ folder beside the checkout")
+    require_seed()
     posts = tmp_path / "blog" / "_posts"
     posts.mkdir(parents=True)
     shutil.copy(SEED, posts / "2016-01-03-machine-learning-for-artists.md")

@@ -14,7 +14,7 @@ from typing import Any
 
 import lxml.html
 import pytest
-from conftest import CORPUS, FIXTURES, load_truth, truth_files
+from conftest import CORPUS, FIXTURES, load_truth, require_corpus, truth_files
 
 from medium_archive.errors import NotAPost, SourceError
 from medium_archive.model import MEDIUM_PUBLISHER, Author, Post
@@ -424,7 +424,6 @@ def test_missing_path_raises_source_error(tmp_path: Path) -> None:
 
 def test_truth_index_covers_every_export_truth_file() -> None:
     """The index lists each export truth file, so no golden case is silently skipped."""
-    if not (CORPUS / "truth").is_dir():
-        pytest.skip("corpus absent")
+    require_corpus()
     index = json.loads((CORPUS / "truth/formats__index.json").read_text())
     assert sorted(e["truth_file"] for e in index["post_files"]) == sorted(EXPORT_TRUTHS)

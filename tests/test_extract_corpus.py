@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import CORPUS, load_truth, truth_files
+from conftest import load_truth, require_corpus, truth_files
 
 from medium_archive.errors import Blocked, NotAPost
 from medium_archive.extract import extract_post
@@ -132,7 +132,6 @@ def test_cloudflare_challenge_is_blocked(corpus: Path) -> None:
 
 
 def test_every_served_page_has_truth() -> None:
-    if not (CORPUS / "truth").is_dir():
-        pytest.skip("corpus absent")
+    require_corpus()
     assert len(_pages(True)) == 28
     assert len(_pages(False)) == 5

@@ -145,7 +145,7 @@ def test_cloudflare_page_is_blocked(corpus: Path) -> None:
 
 
 @pytest.mark.corpus
-def test_rss_truths_are_all_covered() -> None:
+def test_rss_truths_are_all_covered(corpus: Path) -> None:
     assert len(RSS_TRUTHS) == len(FEED_TRUTHS) + 1
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import CORPUS, FIXTURES
+from conftest import FIXTURES, SEED, require_seed
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -24,7 +24,6 @@ from medium_archive.repair import (
 )
 from medium_archive.store import Site
 
-SEED = CORPUS.parent / "seed" / "000_b95c5c4f8b2b4cbf.txt"
 REPAIR_FIXTURES = FIXTURES / "repair"
 LIKE_MANY = (
     "Like many, I've been excited by the rise of Deep Learning, a branch of ML which has "
@@ -34,8 +33,7 @@ LIKE_MANY = (
 
 @pytest.fixture
 def seed_copy(tmp_path: Path) -> Path:
-    if not SEED.is_file():
-        pytest.skip(f"seed file not found at {SEED}: put the shared/ folder beside the checkout")
+    require_seed()
     copy = tmp_path / "site" / "_posts" / "2016-01-03-machine-learning-for-artists.md"
     copy.parent.mkdir(parents=True)
     shutil.copyfile(SEED, copy)

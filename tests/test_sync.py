@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
-from conftest import CORPUS
+from conftest import SEED, require_seed
 from farm import SAMPLE
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
@@ -26,7 +26,6 @@ from medium_archive import frontmatter
 from medium_archive.cli import cli
 
 SAMPLE_PATH, SAMPLE_ID = SAMPLE
-SEED = CORPUS.parent / "seed" / "000_b95c5c4f8b2b4cbf.txt"
 LAST_MODIFIED = "Tue, 14 Feb 2023 09:31:02 GMT"
 TITLE, SLUG = "Archiving Your Writing: A Field Guide", "archiving-your-writing-a-field-guide"
 
@@ -228,8 +227,7 @@ def test_named_files_only(medium: Medium, blog: Path) -> None:
 
 
 def test_a_seed_format_file_is_synced_into_our_format(medium: Medium, tmp_path: Path) -> None:
-    if not SEED.is_file():
-        pytest.skip(f"{SEED} not found")
+    require_seed()
     post_id = "e93d20fdb097"
     url = medium.add(post_id).replace(SLUG, "machine-learning-for-artists")
     root = tmp_path / "blog"
