@@ -37,6 +37,7 @@ from .challenge import is_challenge_page
 from .errors import Blocked, FetchError, PostGone
 
 if TYPE_CHECKING:
+    from requests.sessions import _Settings
     from typing_extensions import Self
 
 TOOL_NAME = "medium-archive"
@@ -258,6 +259,37 @@ class _PoliteAdapter(HTTPAdapter):
         return super().send(request, *args, **kwargs)
 
 
+class _Session(requests.Session):
+    """A `requests.Session` that reads the environment's proxy and CA settings once per host.
+
+    requests looks them up on every request (``HTTP_PROXY``, ``NO_PROXY``, ``REQUESTS_CA_BUNDLE``
+    …), about a millisecond each time; a batch of thousands of posts asks the same few hosts, and
+    the environment does not change while it runs.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._environment: dict[tuple[Any, ...], _Settings] = {}
+        self._environment_lock = threading.Lock()
+
+    def merge_environment_settings(
+        self, url: Any, proxies: Any, stream: Any, verify: Any, cert: Any
+    ) -> _Settings:
+        if proxies or not self.trust_env:
+            return super().merge_environment_settings(url, proxies, stream, verify, cert)
+        parts = urlsplit(url)
+        key = (parts.scheme, parts.hostname, parts.port, stream, verify, cert)
+        with self._environment_lock:
+            settings = self._environment.get(key)
+        if settings is None:
+            settings = super().merge_environment_settings(url, proxies, stream, verify, cert)
+            with self._environment_lock:
+                self._environment[key] = settings
+        merged = settings.copy()
+        merged["proxies"] = dict(settings["proxies"])
+        return merged
+
+
 def make_session(
     *,
     user_agent: str = DEFAULT_USER_AGENT,
@@ -282,7 +314,7 @@ def make_session(
         limiter=limiter if limiter is not None else HostLimiter(math.inf),
     )
     adapter = _PoliteAdapter(pool_connections=pool_size, pool_maxsize=pool_size, max_retries=retry)
-    session = requests.Session()
+    session = _Session()
     session.mount("https://", adapter)
     session.mount("http://", adapter)
     session.max_redirects = MAX_REDIRECTS

@@ -551,3 +551,35 @@ def test_polite_retry_survives_copy_and_pickle() -> None:
     clone = pickle.loads(pickle.dumps(retry))
     assert isinstance(clone.limiter, HostLimiter) and clone.limiter.rate == 5
     assert clone.limiter.wait("medium.com") >= 0.0
+
+
+def test_environment_settings_are_read_once_per_host_and_stay_right(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The session caches requests' per-request environment look-up (proxies, CA bundle) by
+    host; what it returns must be what a plain requests.Session computes."""
+    import requests
+
+    monkeypatch.setenv("HTTP_PROXY", "http://proxy.invalid:3128")
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.invalid:3129")
+    monkeypatch.setenv("NO_PROXY", "localhost,127.0.0.1,.internal.example")
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/etc/ssl/certs/ca-certificates.crt")
+    ours = make_session()
+    plain = requests.Session()
+    urls = [
+        "https://medium.com/p/abcdef123456",
+        "https://medium.com/@user/other-post-abcdef123457",
+        "http://blog.example.com/post-abcdef123456",
+        "http://127.0.0.1:8080/p/abcdef123456",
+        "https://docs.internal.example/p/abcdef123456",
+    ]
+    for _ in range(2):  # the second round is served from the cache
+        for url in urls:
+            got = ours.merge_environment_settings(url, {}, None, None, None)
+            want = plain.merge_environment_settings(url, {}, None, None, None)
+            assert got == want, url
+    got = ours.merge_environment_settings(urls[0], {}, None, None, None)
+    got["proxies"]["https"] = "changed"  # a caller changing its copy changes nothing cached
+    assert ours.merge_environment_settings(urls[0], {}, None, None, None)["proxies"] == (
+        plain.merge_environment_settings(urls[0], {}, None, None, None)["proxies"]
+    )
