@@ -122,6 +122,10 @@ class Page:
     after_title: tuple[Element, Element | None] | None = None  # `next_block` of the title
 
 
+_PARSER = body.html_parser()
+_UTF8_PARSER = body.html_parser(encoding="utf-8")
+
+
 def parse_html(text: str) -> Element:
     """Parse a page with lxml.html; documents with an XML declaration are parsed as bytes.
 
@@ -131,10 +135,9 @@ def parse_html(text: str) -> Element:
     text = body.xml_safe(text)
     try:
         try:
-            return lxml.html.document_fromstring(text)
+            return lxml.html.document_fromstring(text, parser=_PARSER)
         except ValueError:
-            parser = lxml.html.HTMLParser(encoding="utf-8")
-            return lxml.html.document_fromstring(text.encode("utf-8"), parser=parser)
+            return lxml.html.document_fromstring(text.encode("utf-8"), parser=_UTF8_PARSER)
     except lxml.etree.ParserError as error:
         raise NotAPost(f"the page has no HTML document to read ({error}); "
                        "save the whole page or archive the post's URL") from error

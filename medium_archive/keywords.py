@@ -21,7 +21,7 @@ import re
 __all__ = ["STOP_WORDS", "derive_keywords", "words"]
 
 #: Words: letter/digit runs, hyphenated compounds kept whole.
-_WORD_RE = re.compile(r"[^\W_]+(?:-[^\W_]+)*")
+_WORD_RE = re.compile(r"[^\W_]++(?:-[^\W_]++)*+")  # possessive: no backtracking
 
 _STOP_WORDS_TEXT = """
     about above after again against all also although always among and any anyone anything are

@@ -9,6 +9,7 @@ and put back afterwards, so html2text never escapes or re-wraps them. `to_clean_
 
 from __future__ import annotations
 
+import copy
 import re
 import unicodedata
 from typing import Any
@@ -17,6 +18,8 @@ import html2text
 import lxml.html
 import nh3
 from html2text.utils import escape_md_section
+
+from .body import html_parser
 
 #: Tags and attributes of the normalised body contract (see body.py).
 ALLOWED_TAGS = frozenset(
@@ -34,9 +37,9 @@ _TOKEN_RE = re.compile(r"XQMDBLOCK(\d{5})QX")
 _BR_TOKEN = "XQMDBRQX"
 _BR_RE = re.compile(rf" *{_BR_TOKEN} *")
 _BLANKS_RE = re.compile(r"\n{3,}")
-_FIGCAPTION_RE = re.compile(r"^<figcaption[^>]*>|</figcaption>$")
 _CAPTION_SEPARATOR = "XQMDCAPTIONQX"
 _BACKTICKS_RE = re.compile(r"`+")
+_PARSER = html_parser()
 #: Where html2text's Markdown escaping can change text: a backslash, or a line opening with
 #: a number and a dot, a plus or a dash (a superset of what `escape_md_section` escapes).
 _MAY_ESCAPE_RE = re.compile(r"\\|^\s*(?:\d+\.|[+-])", re.MULTILINE)
@@ -95,7 +98,7 @@ def to_markdown(body_html: str) -> str:
     """
     if not body_html.strip():
         return ""
-    root = lxml.html.fragment_fromstring(body_html, create_parent="div")
+    root = lxml.html.fragment_fromstring(body_html, create_parent="div", parser=_PARSER)
     blocks = list(root.iter("pre", "figure"))
     captions = _render_captions([el for el in blocks if el.tag == "figure"])
     rendered: list[str] = []
@@ -104,14 +107,110 @@ def to_markdown(body_html: str) -> str:
         _replace_with_token(el, len(rendered) - 1)
     for br in list(root.iter("br")):
         _replace_br(br)
-    html = lxml.html.tostring(root, encoding="unicode")
-    text = make_converter().handle(html)
+    text = _convert_tree(root)
     text = "\n".join(line.rstrip() for line in text.splitlines())
     text = _BLANKS_RE.sub("\n\n", text).strip("\n")
     if _BR_TOKEN in text:
         text = _BR_RE.sub("\\\\\n", text)
     text = _TOKEN_RE.sub(lambda m: rendered[int(m.group(1))], text)
     return text + "\n"
+
+
+def _convert_tree(root: Any, *, with_root: bool = True) -> str:
+    """html2text's Markdown for the tree under ``root`` (or only its children: ``with_root``
+    false; root text and tail are then ignored).
+
+    The tree is fed to html2text as the same handler calls its HTML parser makes for the tree's
+    serialisation (lxml escapes ``&``, ``<`` and ``>`` in text, each an entity reference), which
+    skips serialising and re-parsing the HTML. A tree holding anything else (comments, raw-text
+    elements) goes the long way.
+    """
+    converter = make_converter()
+    events = _tree_events(root, with_root)
+    if events is None:
+        if with_root:
+            html = lxml.html.tostring(root, encoding="unicode")
+        else:
+            html = "".join(lxml.html.tostring(child, encoding="unicode") for child in root)
+        return converter.handle(html)
+    converter.start = True
+    for kind, tag, value in events:
+        if kind == 0:
+            converter.handle_data(value)
+        elif kind == 1:
+            converter.handle_data(value, True)
+        elif kind == 2:
+            converter.handle_starttag(tag, value)
+        else:
+            converter.handle_endtag(tag)
+    return converter.optwrap(converter.finish())
+
+
+#: Elements lxml serialises without an end tag (so html2text sees no end tag for them).
+_VOID_TAGS = frozenset(
+    {"area", "base", "basefont", "br", "col", "embed", "frame", "hr", "img", "input",
+     "isindex", "link", "meta", "param", "source", "track", "wbr", "keygen"}
+)
+#: Elements fed as events (the body contract's, plus the wrappers it allows); others fall back.
+_EVENT_TAGS = ALLOWED_TAGS | {"div", "span", "mark", "b", "i", "u", "s", "sup", "sub", "del"}
+_TEXT_SPLIT_RE = re.compile(r"([&<>])")
+#: Attributes lxml (libxml2) writes %-escaped, and the characters it writes as they are.
+_URI_ATTRIBUTES = frozenset({"href", "src", "action", "name"})
+_URI_AS_IS_RE = re.compile(r"[A-Za-z0-9\-_.!~*'()@/:=?;#%&,+<>]*")
+#: Attributes lxml writes without a value when present.
+_BOOLEAN_ATTRIBUTES = frozenset(
+    {"checked", "compact", "declare", "defer", "disabled", "ismap", "multiple", "nohref",
+     "noresize", "noshade", "nowrap", "readonly", "selected"}
+)
+
+_Event = tuple[int, str, Any]
+
+
+def _tree_events(root: Any, with_root: bool) -> list[_Event] | None:
+    """The parser events of ``root``'s serialisation (or its children's, tails included), or
+    ``None`` when not a plain tree."""
+    events: list[_Event] = []
+    for el in [root] if with_root else root:
+        if not _element_events(el, events):
+            return None
+        if not with_root and el.tail:
+            _text_events(el.tail, events)
+    return events
+
+
+def _element_events(el: Any, events: list[_Event]) -> bool:
+    tag = el.tag
+    if not isinstance(tag, str) or tag not in _EVENT_TAGS:
+        return False
+    attrs = list(el.attrib.items())
+    for name, value in attrs:
+        if name in _URI_ATTRIBUTES:
+            if not _URI_AS_IS_RE.fullmatch(value):
+                return False  # lxml would %-escape it
+        elif name in _BOOLEAN_ATTRIBUTES or "&{" in value:
+            return False  # lxml would write it bare, or unescaped
+    events.append((2, tag, attrs))
+    if el.text:
+        _text_events(el.text, events)
+    for child in el:
+        if not _element_events(child, events):
+            return False
+        if child.tail:
+            _text_events(child.tail, events)
+    if tag not in _VOID_TAGS:
+        events.append((3, tag, None))
+    return True
+
+
+def _text_events(text: str, events: list[_Event]) -> None:
+    if "&" not in text and "<" not in text and ">" not in text:
+        events.append((0, "", text))
+        return
+    for i, part in enumerate(_TEXT_SPLIT_RE.split(text)):
+        if i % 2:
+            events.append((1, "", part))
+        elif part:
+            events.append((0, "", part))
 
 
 def to_clean_html(body_html: str) -> str:
@@ -161,18 +260,26 @@ def _render_captions(figures: list[Any]) -> dict[Any, str]:
     All captions go through ONE html2text run, each in its own paragraph between separator
     paragraphs: a converter per caption cost more than the conversion itself.
     """
-    captioned: list[tuple[Any, str]] = []
+    captioned: list[tuple[Any, Any]] = []
     for figure in figures:
         caption = next(figure.iter("figcaption"), None)
         if caption is not None:
-            inner = lxml.html.tostring(caption, encoding="unicode", with_tail=False)
-            captioned.append((figure, _FIGCAPTION_RE.sub("", inner)))
+            captioned.append((figure, caption))
     if not captioned:
         return {}
-    html = "".join(f"<p>{inner}</p><p>{_CAPTION_SEPARATOR}</p>" for _, inner in captioned)
-    parts = make_converter().handle(html).split(_CAPTION_SEPARATOR)
+    paragraphs = lxml.html.Element("div")  # each caption as a <p>, then a separator <p>
+    for _, caption in captioned:
+        paragraph = copy.deepcopy(caption)
+        paragraph.tag = "p"
+        paragraph.attrib.clear()
+        paragraph.tail = None
+        paragraphs.append(paragraph)
+        separator = lxml.html.Element("p")
+        separator.text = _CAPTION_SEPARATOR
+        paragraphs.append(separator)
+    parts = _convert_tree(paragraphs, with_root=False).split(_CAPTION_SEPARATOR)
     if len(parts) != len(captioned) + 1:  # a caption holding the separator text: one by one
-        parts = [make_converter().handle(f"<p>{inner}</p>") for _, inner in captioned]
+        parts = [_convert_tree(paragraph) for paragraph in paragraphs[::2]]
     return {
         figure: " ".join(line.strip() for line in text.splitlines() if line.strip())
         for (figure, _), text in zip(captioned, parts, strict=False)
