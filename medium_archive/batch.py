@@ -326,6 +326,8 @@ class _Importer:
         self.gate = gate
         self.fetch_page = fetch_page
         self.archived: dict[str, ArchivedFile] = site.index()  # as it was when the run began
+        #: At most ``jobs`` requests at once, though more threads run: see `import_entries`.
+        self.fetch_slots = threading.BoundedSemaphore(settings.jobs)
 
     def __call__(self, item: ListEntry | ListError) -> Outcome:
         if isinstance(item, ListError):
@@ -360,13 +362,14 @@ class _Importer:
             if known is not None and not refresh:
                 return self.skipped(item.source, known)  # no request at all
             validators = known.archive if known is not None else {}
-            page = self.fetch_page(
-                self.session,
-                item.source,
-                etag=validators.get("etag") or None,
-                last_modified=validators.get("lastModified") or None,
-                decode=self.parser.pool is None,  # else decoded in the pool
-            )
+            with self.fetch_slots:
+                page = self.fetch_page(
+                    self.session,
+                    item.source,
+                    etag=validators.get("etag") or None,
+                    last_modified=validators.get("lastModified") or None,
+                    decode=self.parser.pool is None,  # else decoded in the pool
+                )
             if page.not_modified:
                 return Outcome(item.source, Status.NOT_MODIFIED, item.post_id or "")
             prepared = self.parser.fetched(page, item.source, localize)
@@ -408,8 +411,11 @@ def import_entries(
             gate=gate,
             fetch_page=fetch_page,
         )
+        # A thread waiting for its page to be parsed holds no request slot: a few threads more
+        # than --jobs keep --jobs requests in flight while the parse processes are busy.
+        threads = settings.jobs + (2 * settings.parse_processes if pool is not None else 0)
         yield from run_batch(
-            entries, work, jobs=settings.jobs, stop=stop, on_error=_internal_error, grace=grace
+            entries, work, jobs=threads, stop=stop, on_error=_internal_error, grace=grace
         )
     finally:
         gate.close()

@@ -320,3 +320,34 @@ def test_a_missing_list_is_a_usage_error(tmp_path: Path) -> None:
     result = run([str(tmp_path / "nope.txt"), "--site", str(tmp_path / "blog")])
     assert result.exit_code == 2
     assert "nope.txt: No such file or directory" in result.stderr
+
+
+def test_jobs_caps_the_requests_in_flight_with_parse_processes(site: Site, tmp_path: Path) -> None:
+    """With worker processes, more threads than --jobs run (so that fetching goes on while pages
+    are parsed), yet never more than --jobs requests are in flight at once."""
+    in_flight = 0
+    most = 0
+    count_lock = threading.Lock()
+    plain = site.handle
+
+    def counting(request: Request) -> Response:
+        nonlocal in_flight, most
+        with count_lock:
+            in_flight += 1
+            most = max(most, in_flight)
+        try:
+            time.sleep(0.05)
+            return plain(request)
+        finally:
+            with count_lock:
+                in_flight -= 1
+
+    site.server.clear()
+    site.server.expect_request(re.compile(r"^/@farm/")).respond_with_handler(counting)
+    root = tmp_path / "blog"
+    urls = [site.url(n) for n in range(24)]
+    result = run([str(write_list(tmp_path, urls)), "--site", str(root), "--jobs", "3",
+                  "--rate", "1000", "--processes", "2"])
+    assert result.exit_code == 0, result.stderr
+    assert len(archived(root)) == 24
+    assert most == 3
