@@ -10,7 +10,6 @@ from __future__ import annotations
 import dataclasses
 import re
 import struct
-import subprocess
 import time
 import zlib
 from collections.abc import Iterator
@@ -22,7 +21,7 @@ import yaml
 from click.testing import CliRunner
 from conftest import FIXTURES
 from pytest_httpserver import HTTPServer
-from test_jekyll import CONFIG, LAYOUT, require_jekyll
+from test_jekyll import jekyll_build, new_site, require_jekyll
 from werkzeug import Request, Response
 
 from medium_archive.archive import Loaded, Options, Status, archive_one, localize
@@ -342,23 +341,14 @@ def test_jekyll_site_serves_the_local_images(server: HTTPServer, tmp_path: Path)
     jekyll = require_jekyll()
     page = tmp_path / "page.html"
     page.write_text(page_html(base_of(server), broken=False), encoding="utf-8")
-    site_root = tmp_path / "site"
-    (site_root / "_layouts").mkdir(parents=True)
-    (site_root / "_layouts" / "post.html").write_text(LAYOUT, encoding="utf-8")
-    (site_root / "_config.yml").write_text(CONFIG, encoding="utf-8")
+    site_root = new_site(tmp_path / "site")
     outcome = archive_one(
         str(page), site=Site(site_root), session=make_session(), options=Options(images=True)
     )
     assert outcome.status is Status.ARCHIVED, outcome
 
     built = tmp_path / "_site"
-    result = subprocess.run(
-        [jekyll, "build", "--source", str(site_root), "--destination", str(built)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
+    jekyll_build(jekyll, site_root, built)
     served = built / "assets" / POST_ID
     assert (served / "1-Q2vXkR8sTnPf4LmA1bC3dE.png").read_bytes() == PNG_LEAD
     assert (served / "1-chart-Ab_9.png").read_bytes() == PNG_CHART

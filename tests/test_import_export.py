@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -20,7 +19,7 @@ import yaml
 from click.testing import CliRunner, Result
 from conftest import FIXTURES, load_truth
 from pytest_httpserver import HTTPServer
-from test_jekyll import CONFIG, LAYOUT, require_jekyll, squeeze, visible_text
+from test_jekyll import jekyll_build, new_site, require_jekyll, squeeze, visible_text
 
 from medium_archive.accounts import AccountSettings, import_export, source_kind
 from medium_archive.archive import Status
@@ -285,19 +284,9 @@ def test_jekyll_builds_an_imported_export(
     jekyll = require_jekyll()
     zip_path, _, truths = export
     published, _, _ = kinds(truths)
-    site_root = tmp_path / "site"
-    (site_root / "_layouts").mkdir(parents=True)
-    (site_root / "_layouts" / "post.html").write_text(LAYOUT, encoding="utf-8")
-    (site_root / "_config.yml").write_text(CONFIG, encoding="utf-8")
+    site_root = new_site(tmp_path / "site")
     assert run(str(zip_path), "--site", str(site_root), "--drafts").exit_code == 0
-    result = subprocess.run(
-        [jekyll, "build", "--source", str(site_root), "--destination", str(tmp_path / "_site")],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert "Error" not in result.stderr, result.stderr
+    jekyll_build(jekyll, site_root, tmp_path / "_site")
     pages = (tmp_path / "_site").rglob("*.html")
     built = squeeze("\n".join(visible_text(p.read_text(encoding="utf-8")) for p in pages))
     for post_id in published:
@@ -326,22 +315,13 @@ def test_jekyll_builds_an_export_imported_with_local_images(
     httpserver.expect_request(re.compile(r"^/max/.*")).respond_with_data(
         image, content_type="image/png"
     )
-    site_root = tmp_path / "site"
-    (site_root / "_layouts").mkdir(parents=True)
-    (site_root / "_layouts" / "post.html").write_text(LAYOUT, encoding="utf-8")
-    (site_root / "_config.yml").write_text(CONFIG, encoding="utf-8")
+    site_root = new_site(tmp_path / "site")
     result = run(str(folder), "--site", str(site_root), "--images")
     assert result.exit_code == 0, result.output
     assert "not saved" not in result.stderr, result.stderr
 
     built_site = tmp_path / "_site"
-    done = subprocess.run(
-        [jekyll, "build", "--source", str(site_root), "--destination", str(built_site)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
+    jekyll_build(jekyll, site_root, built_site)
     pages = "\n".join(p.read_text(encoding="utf-8") for p in built_site.rglob("*.html"))
     for post_id in with_images:
         saved = sorted((built_site / "assets" / post_id).iterdir())

@@ -61,12 +61,29 @@ def squeeze(text: str) -> str:
     return re.sub(r"\s+", "", norm(text))
 
 
+def new_site(root: Path) -> Path:
+    """A Jekyll site to archive into: a config and a post layout showing title and byline."""
+    (root / "_layouts").mkdir(parents=True)
+    (root / "_layouts" / "post.html").write_text(LAYOUT, encoding="utf-8")
+    (root / "_config.yml").write_text(CONFIG, encoding="utf-8")
+    return root
+
+
+def jekyll_build(jekyll: str, source: Path, destination: Path) -> None:
+    """Run `jekyll build`; it must succeed and report no error."""
+    result = subprocess.run(
+        [jekyll, "build", "--source", str(source), "--destination", str(destination)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Error" not in result.stderr, result.stderr
+
+
 def test_jekyll_builds_archived_posts(tmp_path: Path) -> None:
     jekyll = require_jekyll()
-    site_root = tmp_path / "site"
-    (site_root / "_layouts").mkdir(parents=True)
-    (site_root / "_layouts" / "post.html").write_text(LAYOUT, encoding="utf-8")
-    (site_root / "_config.yml").write_text(CONFIG, encoding="utf-8")
+    site_root = new_site(tmp_path / "site")
     site = Site(site_root)
 
     sources: list[tuple[Path, str | None]] = [(FIXTURES / "sample" / "sample-post.html", None)]
@@ -95,14 +112,7 @@ def test_jekyll_builds_archived_posts(tmp_path: Path) -> None:
             snippet = norm(truth["body"]["first_paragraph"] or "")[:60]
         expected.append((meta["title"], snippet, outcome.path))
 
-    result = subprocess.run(
-        [jekyll, "build", "--source", str(site_root), "--destination", str(tmp_path / "_site")],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert "Error" not in result.stderr, result.stderr
+    jekyll_build(jekyll, site_root, tmp_path / "_site")
 
     built = {
         p: visible_text(p.read_text(encoding="utf-8")) for p in (tmp_path / "_site").rglob("*.html")
