@@ -4,10 +4,12 @@ Serves N distinct posts (corpus pages with rewritten post ids, see tests/farm.py
 server on 127.0.0.1 that waits LATENCY seconds before each response, runs the CLI as a
 subprocess for each --jobs value (--rate high enough not to bind), and prints wall time against
 the ideal N x latency / jobs and memory: /proc VmRSS of the import process and of its children
-(the parse worker processes), sampled every 50 ms; peaks of the main process, of the workers
-summed and of the whole tree (RSS counts the pages the forked workers share with the parent once
-per process; PSS, also shown, splits them), and the main process's RSS over the run (flat = no
-growth with N).
+(the parse worker processes), sampled every 200 ms (the kernel's VmHWM catches peaks between
+samples); peaks of the main process, of the workers summed and of the whole tree (RSS counts the
+pages the forked workers share with the parent once per process; PSS, also shown, splits them),
+and the main process's RSS over the run (flat = no growth with N). CPU per post: the import's
+main process, its workers, and this benchmark's own server and sampling ("harness"), which run
+on the same cores.
 
     .venv/bin/python benchmarks/bench_import.py                 # N=200, 100 ms, jobs 1 4 8 16
     .venv/bin/python benchmarks/bench_import.py -n 1000 --jobs 8 --processes 0
@@ -41,7 +43,7 @@ def serve(farm: Farm, latency: float) -> ThreadingHTTPServer:
         def do_GET(self) -> None:  # noqa: N802 - http.server's name
             time.sleep(latency)
             n = farm.number(self.path)
-            body = (farm.page(n) if n is not None else "not found").encode("utf-8")
+            body = farm.page_bytes(n) if n is not None else b"not found"
             self.send_response(200 if n is not None else 404)
             self.send_header("Content-Type", "text/html; charset=utf-8")
             self.send_header("Content-Length", str(len(body)))
@@ -58,12 +60,13 @@ def serve(farm: Farm, latency: float) -> ThreadingHTTPServer:
     return server
 
 
-def rss_kb(pid: int) -> int:
-    """VmRSS of one process in KB (0 once it is gone)."""
+def rss_kb(pid: int, field: str = "VmRSS") -> int:
+    """VmRSS (or another /proc status field, such as VmHWM: the peak RSS so far) of one process in
+    KB (0 once it is gone)."""
     try:
         with open(f"/proc/{pid}/status") as fh:
             for line in fh:
-                if line.startswith("VmRSS:"):
+                if line.startswith(field + ":"):
                     return int(line.split()[1])
     except OSError:
         pass
@@ -126,14 +129,18 @@ class Run:
     #: CPU seconds of the main process and of each child, as last seen
     cpu_main: float = 0.0
     cpu_children: dict[int, float] = field(default_factory=dict)
+    #: peak RSS MB (VmHWM) of the main process and of each child, as last seen
+    hwm_main: float = 0.0
+    hwm_children: dict[int, float] = field(default_factory=dict)
 
     @property
     def peak_main(self) -> float:
-        return max((s[1] for s in self.samples), default=0.0)
+        return max([self.hwm_main, *(s[1] for s in self.samples)])
 
     @property
     def peak_children(self) -> float:
-        return max((s[2] for s in self.samples), default=0.0)
+        """The children's peaks summed (they need not coincide: an upper bound)."""
+        return max([sum(self.hwm_children.values()), *(s[2] for s in self.samples)])
 
     @property
     def peak_tree(self) -> float:
@@ -144,26 +151,38 @@ class Run:
         return max(self.tree_pss, default=0.0)
 
 
-def run_import(listing: Path, jobs: int, processes: int | None, every: float = 0.05) -> Run:
-    """Run one import into a fresh site, sampling the RSS of the process tree every ``every`` s."""
+def run_import(listing: Path, jobs: int, processes: int | None, every: float = 0.2) -> Run:
+    """Run one import into a fresh site, sampling the memory of the process tree every ``every``
+    seconds (the sampling runs on the same cores as the import, so it is kept cheap)."""
     with tempfile.TemporaryDirectory() as site:
         command = [sys.executable, "-m", "medium_archive", "import", str(listing), "--site", site,
                    "--jobs", str(jobs), "--rate", "100000"]
         if processes is not None:
             command += ["--processes", str(processes)]
         env = {**os.environ, "PYTHONPATH": str(ROOT)}
+        # Run as installed: Python caches compiled modules (this sandbox's environment says not
+        # to, which would recompile the whole package at each start).
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
         with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
             started = time.monotonic()
             proc = subprocess.Popen(command, env=env, stdout=out, stderr=err)
             run = Run(0.0, 0)
+            kids: list[int] = []
+            looked = -1.0
             while proc.poll() is None:
+                now = time.monotonic() - started
+                if now - looked >= 1.0:  # the workers are long-lived: look for them once a second
+                    kids, looked = children(proc.pid), now
                 main_kb = rss_kb(proc.pid)
-                kids = children(proc.pid)
                 kids_kb = sum(rss_kb(k) for k in kids)
                 run.cpu_main = cpu_seconds(proc.pid) or run.cpu_main
+                run.hwm_main = max(run.hwm_main, rss_kb(proc.pid, "VmHWM") / 1024)
                 for kid in kids:
                     run.cpu_children[kid] = cpu_seconds(kid) or run.cpu_children.get(kid, 0.0)
-                run.samples.append((time.monotonic() - started, main_kb / 1024, kids_kb / 1024))
+                    run.hwm_children[kid] = max(
+                        run.hwm_children.get(kid, 0.0), rss_kb(kid, "VmHWM") / 1024
+                    )
+                run.samples.append((now, main_kb / 1024, kids_kb / 1024))
                 run.tree_pss.append(sum(pss_kb(p) for p in (proc.pid, *kids)) / 1024)
                 time.sleep(every)
             run.wall = time.monotonic() - started
@@ -206,10 +225,12 @@ def main() -> None:
               f"{os.cpu_count()} CPUs")
         print(f"{'jobs':>4} {'wall s':>7} {'ideal s':>7} {'ratio':>5} {'main MB':>7} "
               f"{'workers MB':>10} {'tree MB':>7} {'tree PSS MB':>11} "
-              f"{'CPU ms/post main+workers':>24} {'exit':>4}  "
+              f"{'CPU ms/post main+workers':>24} {'harness':>10} {'exit':>4}  "
               "main RSS over time (s:MB)")
         for jobs in args.jobs:
+            harness_before = time.process_time()
             run = run_import(listing, jobs, args.processes)
+            harness = time.process_time() - harness_before
             ideal = args.posts * args.latency / jobs
 
             def cpu(seconds: float) -> str:
@@ -219,6 +240,7 @@ def main() -> None:
                   f"{run.peak_main:>7.0f} {run.peak_children:>10.0f} {run.peak_tree:>7.0f} "
                   f"{run.peak_tree_pss:>11.0f} "
                   f"{cpu(run.cpu_main):>11} + {cpu(sum(run.cpu_children.values())):<10} "
+                  f"{cpu(harness):>10} "
                   f"{run.code:>4}  {series(run)}", flush=True)
     server.shutdown()
 

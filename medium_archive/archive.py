@@ -266,7 +266,7 @@ def parse_page(page: fetch.Page, source: str, site_root: str, options: Options) 
 
 def write_prepared(prepared: Prepared, *, site: Site) -> Outcome:
     """Write a rendered post; the file is found by post id and renamed if needed."""
-    result = site.write(prepared.post_id, prepared.rel_path, prepared.text_at)
+    result = site.write(prepared.post_id, prepared.rel_path, prepared.text_at, prepared.meta)
     status = {
         "created": Status.ARCHIVED,
         "updated": Status.UPDATED,

@@ -9,6 +9,7 @@ The article body is isolated by `body.extract_body`. No network, no files, no YA
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import re
@@ -20,6 +21,7 @@ from urllib.parse import urlsplit
 
 import lxml.etree
 import lxml.html
+import orjson
 
 from . import body
 from .challenge import is_challenge_page
@@ -122,22 +124,17 @@ class Page:
     after_title: tuple[Element, Element | None] | None = None  # `next_block` of the title
 
 
-_PARSER = body.html_parser()
 _UTF8_PARSER = body.html_parser(encoding="utf-8")
 
 
 def parse_html(text: str) -> Element:
-    """Parse a page with lxml.html; documents with an XML declaration are parsed as bytes.
+    """Parse a page with lxml.html, as UTF-8 bytes (faster than a ``str``, and the same tree).
 
     Characters lxml refuses (NUL, C0 controls, lone surrogates from undecodable bytes) are
     dropped first; a page with nothing to parse is `NotAPost`.
     """
-    text = body.xml_safe(text)
     try:
-        try:
-            return lxml.html.document_fromstring(text, parser=_PARSER)
-        except ValueError:
-            return lxml.html.document_fromstring(text.encode("utf-8"), parser=_UTF8_PARSER)
+        return lxml.html.document_fromstring(body.xml_safe_utf8(text), parser=_UTF8_PARSER)
     except lxml.etree.ParserError as error:
         raise NotAPost(f"the page has no HTML document to read ({error}); "
                        "save the whole page or archive the post's URL") from error
@@ -171,8 +168,22 @@ def read_head(tree: Element) -> tuple[list[tuple[str, str]], dict[str, str], str
 
 
 def load_json_object(text: str, start: int) -> Any:
-    """Decode the JSON value starting at ``text[start]``; JS ``\\xNN`` escapes are accepted."""
+    """Decode the JSON value starting at ``text[start]``; JS ``\\xNN`` escapes are accepted.
+
+    An object usually runs to the script's last ``}`` (``= {…};``, ``({…})`` and ``// ]]>``): that
+    much is tried first with orjson, several times faster on a large embedded state; a script it
+    does not read that way (more code after the value, JS escapes, NaN) goes to the standard
+    decoder, which finds the value's own end (orjson accepts only strict JSON, so where it
+    succeeds the standard decoder gives the same value).
+    """
     chunk = text[start:]
+    end = chunk.rfind("}") + 1 if chunk.startswith("{") else 0
+    if end:
+        with contextlib.suppress(orjson.JSONDecodeError):
+            return orjson.loads(chunk[:end])
+        if "\\x" in chunk:
+            with contextlib.suppress(orjson.JSONDecodeError):
+                return orjson.loads(_HEX_ESCAPE_RE.sub(r"\1\\u00\2", chunk[:end]))
     try:
         return json.JSONDecoder().raw_decode(chunk)[0]
     except ValueError:

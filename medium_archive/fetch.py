@@ -27,7 +27,6 @@ from urllib.parse import urlsplit
 
 import requests
 import urllib3.exceptions as u3
-from bs4.dammit import EncodingDetector
 from requests.adapters import HTTPAdapter
 from urllib3.connectionpool import ConnectionPool
 from urllib3.response import BaseHTTPResponse
@@ -37,6 +36,7 @@ from .challenge import is_challenge_page
 from .errors import Blocked, FetchError, PostGone
 
 if TYPE_CHECKING:
+    from bs4.dammit import EncodingDetector
     from requests.sessions import _Settings
     from typing_extensions import Self
 
@@ -414,16 +414,29 @@ def decode_body(data: bytes, content_type: str = "") -> str:
 
     A BOM is checked first because it is unambiguous (the WHATWG order); Latin-1 labels decode as
     windows-1252 as browsers do; undecodable bytes become U+FFFD instead of failing. The BOM and
-    the declared encoding are found by Beautiful Soup's `EncodingDetector`.
+    the declared encoding are found by Beautiful Soup's `EncodingDetector`, imported only for a
+    body that may start with a BOM or comes without a charset header (so a batch of pages
+    served with one, the usual case, never loads Beautiful Soup).
     """
-    data, bom_encoding = EncodingDetector.strip_byte_order_mark(data)
-    if bom_encoding:
-        return data.decode(bom_encoding, errors="replace")
-    declared = EncodingDetector.find_declared_encoding(data, is_html=True)
-    encoding = (
-        _usable_encoding(_header_charset(content_type)) or _usable_encoding(declared) or "utf-8"
-    )
+    if data[:1] in _BOM_LEADS:
+        data, bom_encoding = _encoding_detector().strip_byte_order_mark(data)
+        if bom_encoding:
+            return data.decode(bom_encoding, errors="replace")
+    encoding = _usable_encoding(_header_charset(content_type))
+    if not encoding:
+        declared = _encoding_detector().find_declared_encoding(data, is_html=True)
+        encoding = _usable_encoding(declared) or "utf-8"
     return data.decode(encoding, errors="replace")
+
+
+#: First bytes of the byte-order marks Beautiful Soup knows (UTF-8, UTF-16 and UTF-32).
+_BOM_LEADS = (b"\xef", b"\xfe", b"\xff", b"\x00")
+
+
+def _encoding_detector() -> type[EncodingDetector]:
+    from bs4.dammit import EncodingDetector  # noqa: PLC0415 - a costly import, rarely needed
+
+    return EncodingDetector
 
 
 @contextmanager

@@ -39,7 +39,7 @@ import yaml
 from . import urls
 from .cleanup import clean_text
 from .errors import StoreError
-from .keywords import derive_keywords, words
+from .keywords import count_words, derive_keywords
 from .model import AppLink, Post
 
 __all__ = [
@@ -145,7 +145,7 @@ def _extras(post: Post, body: str, text: str) -> dict[str, Any]:
         extras["alternativeHeadline"] = post.subtitle
     if post.image:
         extras["image"] = post.image
-    count = len(words(text))
+    count = count_words(text)
     if count:
         extras["wordCount"] = count
     if post.is_paywalled:

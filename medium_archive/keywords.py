@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["STOP_WORDS", "derive_keywords", "words"]
+__all__ = ["STOP_WORDS", "count_words", "derive_keywords", "words"]
 
 #: Words: letter/digit runs, hyphenated compounds kept whole.
 _WORD_RE = re.compile(r"[^\W_]++(?:-[^\W_]++)*+")  # possessive: no backtracking
@@ -45,6 +45,12 @@ STOP_WORDS = frozenset(_STOP_WORDS_TEXT.split())
 def words(text: str) -> list[str]:
     """The lowercased words of ``text`` in order (hyphenated words kept whole)."""
     return _WORD_RE.findall(text.lower())
+
+
+def count_words(text: str) -> int:
+    """How many words `words` finds in ``text`` (counted in the text as written: lowercasing
+    can split a word, ``İ`` becoming ``i`` and a combining dot)."""
+    return len(_WORD_RE.findall(text))
 
 
 def _is_keyword(word: str) -> bool:

@@ -42,6 +42,8 @@ INDEX_KEYS = frozenset(
     {"identifier", "url", "isBasedOnUrl", "title", "datePublished", "dateModified", "_archive"}
 )
 _FILE_MODE = 0o644
+#: The ``_archive.contentHash`` line `frontmatter.dumps_with_hash` writes.
+_CONTENT_HASH_LINE_RE = re.compile(r"\n  contentHash: (sha256:[0-9a-f]{64})\n")
 
 WriteStatus = Literal["created", "updated", "unchanged"]
 
@@ -342,21 +344,26 @@ class Site:
         return self.resolve(rel_path).read_text(encoding="utf-8")
 
     def write(
-        self, post_id: str, rel_path: str, text: str | Callable[[str], str]
+        self,
+        post_id: str,
+        rel_path: str,
+        text: str | Callable[[str], str],
+        meta: Mapping[str, Any] | None = None,
     ) -> WriteResult:
         """Write a post's file at ``rel_path`` (or its ``-<post-id>`` variant); see module doc.
 
         ``text`` may be a function of the path finally chosen, so that a file that had to move to
-        its ``-<post-id>`` variant still names its own path (``sourcePath``).
+        its ``-<post-id>`` variant still names its own path (``sourcePath``). ``meta``, when
+        given, is the front matter ``text`` was dumped from: the index entry is taken from it
+        instead of parsing the text again (its ``contentHash`` is read from the text).
         """
         with self._lock:
             by_id = self._index()
             existing = by_id.get(post_id)
-            target = self._free_path(post_id, rel_path)
+            target, path = self._free_path(post_id, rel_path)
             if callable(text):
                 text = text(target)
             data = text.encode("utf-8")
-            path = self.resolve(target)
             if existing is not None and existing.path == target and _same_bytes(path, data):
                 return WriteResult("unchanged", target)
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -366,31 +373,40 @@ class Site:
                 with contextlib.suppress(FileNotFoundError):
                     self.resolve(previous).unlink()
                 self._by_path.pop(previous, None)
-            self._remember(post_id, target, text)
+            self._remember(post_id, target, text, meta)
             status: WriteStatus = "created" if existing is None else "updated"
             return WriteResult(status, target, previous)
 
-    def _free_path(self, post_id: str, rel_path: str) -> str:
-        """``rel_path``, or its ``-<post-id>`` variant when another post (or file) holds it."""
+    def _free_path(self, post_id: str, rel_path: str) -> tuple[str, Path]:
+        """``rel_path``, or its ``-<post-id>`` variant when another post (or file) holds it, and
+        where that is on disk (`StoreError` for a path escaping the root)."""
         candidate = PurePosixPath(rel_path).as_posix()
-        self.resolve(candidate)  # reject paths escaping the root early
+        path = self.resolve(candidate)
         occupant = self._by_path.get(candidate)
-        if occupant == post_id or (occupant is None and not self.resolve(candidate).exists()):
-            return candidate
+        if occupant == post_id or (occupant is None and not path.exists()):
+            return candidate, path
         suffixed = with_suffix_id(candidate, post_id)
+        path = self.resolve(suffixed)
         occupant = self._by_path.get(suffixed)
-        if occupant not in (None, post_id) or (
-            occupant is None and self.resolve(suffixed).exists()
-        ):
+        if occupant not in (None, post_id) or (occupant is None and path.exists()):
             raise StoreError(f"{suffixed}: already holds another file; move it away and retry")
-        return suffixed
+        return suffixed, path
 
-    def _remember(self, post_id: str, rel_path: str, text: str) -> None:
+    def _remember(
+        self, post_id: str, rel_path: str, text: str, meta: Mapping[str, Any] | None = None
+    ) -> None:
         assert self._by_id is not None
-        try:  # only the keys the index keeps: parsing all of it is most of a write's CPU
-            meta = _load_keys(split(text)[0], INDEX_KEYS)
-        except StoreError:
-            meta = {}
+        if meta is not None:
+            archive = dict(meta.get("_archive") or {})
+            found = _CONTENT_HASH_LINE_RE.search(text)
+            if found:
+                archive["contentHash"] = found.group(1)
+            meta = {**{k: meta[k] for k in INDEX_KEYS if k in meta}, "_archive": archive}
+        else:
+            try:  # only the keys the index keeps: parsing all of it is most of a write's CPU
+                meta = _load_keys(split(text)[0], INDEX_KEYS)
+            except StoreError:
+                meta = {}
         self._by_id[post_id] = archived_file(post_id, rel_path, meta)
         self._by_path[rel_path] = post_id
 

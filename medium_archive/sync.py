@@ -229,7 +229,9 @@ class Syncer:
             if self.site.read(known.path) != text:
                 message = f"{known.path}: changed on disk while syncing; left alone, sync again"
                 return self.outcome(known, Status.CONFLICT, error=message)
-            result = self.site.write(prepared.post_id, prepared.rel_path, prepared.text_at)
+            result = self.site.write(
+                prepared.post_id, prepared.rel_path, prepared.text_at, prepared.meta
+            )
         return Outcome(
             known.path,
             Status.UPDATED if result.status != "unchanged" else Status.UNCHANGED,

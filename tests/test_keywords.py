@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from medium_archive.keywords import STOP_WORDS, derive_keywords, words
+from medium_archive.keywords import STOP_WORDS, count_words, derive_keywords, words
 
 
 def test_ranks_by_frequency_then_first_occurrence() -> None:
@@ -50,3 +50,11 @@ def test_deterministic_and_well_formed(text: str) -> None:
     assert first == derive_keywords(text)
     assert len(first) == len(set(first)) <= 10
     assert all(len(w) >= 3 and w not in STOP_WORDS and w == w.lower() for w in first)
+
+
+def test_count_words_counts_the_text_as_written() -> None:
+    # İstanbul, is, real-time, I, ve, heard. Lowercased, "İ" would become "i" plus a combining
+    # dot, splitting the first word in two.
+    assert count_words("İstanbul is real-time, I've heard.") == 6
+    assert len(words("İstanbul")) == 2
+    assert count_words("") == 0

@@ -354,3 +354,29 @@ def test_rearchiving_an_unchanged_post_leaves_the_file_byte_for_byte(site: Site)
     assert (first.status, second.status) == ("created", "unchanged")
     assert (site.root / first.path).stat().st_mtime_ns == before
     assert Site(site.root).index()[post.id].archive["etag"] == '"v1"'
+
+
+def test_index_entry_from_meta_is_the_one_read_back(tmp_path: Path) -> None:
+    """A write given the front matter it dumped indexes the post without parsing the text: the
+    entry must be the one a later run reads from the file (validators and contentHash too)."""
+    from conftest import FIXTURES
+
+    from medium_archive import archive
+
+    sample = FIXTURES / "sample" / "sample-post.html"
+    loaded = archive.load_fetched(
+        sample.read_text(encoding="utf-8"),
+        "https://medium.com/@jane/sample-5a3c2e1f9b7d",
+        str(sample),
+        etag='W/"abc"',
+        last_modified="Tue, 01 Oct 2024 10:00:00 GMT",
+    )
+    site = Site(tmp_path)
+    prepared = archive.prepare_post(
+        loaded, site=site, options=archive.Options(), source=str(sample)
+    )
+    site.write(prepared.post_id, prepared.rel_path, prepared.text_at, prepared.meta)
+    written = site.index()[prepared.post_id]
+    assert written.archive["contentHash"].startswith("sha256:")
+    assert written.archive["etag"] == 'W/"abc"'
+    assert Site(tmp_path).index()[prepared.post_id] == written
