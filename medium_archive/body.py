@@ -93,10 +93,11 @@ def extract_body(tree: Any, url: str) -> str:
     container = find_container(tree)
     if container is None:
         return ""
+    mode = _mode_of(container, page=True)
     walker = _Walker(
         url=url,
-        mode=_mode_of(container, page=True),
-        title_el=_find_title(container, page=True, title=None),
+        mode=mode,
+        title_el=_find_title(container, page=True, title=None, graf=mode == "graf"),
         iframe_media=_apollo_iframe_media(tree),
     )
     return walker.render(container)
@@ -112,10 +113,11 @@ def normalize_fragment(fragment_html: str, url: str, title: str | None = None) -
     if not fragment_html.strip():
         return ""
     root = lxml.html.fragment_fromstring(fragment_html, create_parent="div", parser=_PARSER)
+    mode = _mode_of(root, page=False)
     walker = _Walker(
         url=url,
-        mode=_mode_of(root, page=False),
-        title_el=_find_title(root, page=False, title=title),
+        mode=mode,
+        title_el=_find_title(root, page=False, title=title, graf=mode == "graf"),
         iframe_media=[],
     )
     return walker.render(root)
@@ -240,12 +242,14 @@ def _is_title_el(el: Any) -> bool:
     return el.get("name") == "title" and el.tag in _HEADINGS
 
 
-def _find_title(container: Any, *, page: bool, title: str | None) -> Any | None:
-    """The in-body title element: explicit class, else the first heading before any text."""
+def _find_title(container: Any, *, page: bool, title: str | None, graf: bool) -> Any | None:
+    """The in-body title element: explicit class, else the first heading before any text.
+
+    ``graf``: the container holds graf markup (`_mode_of` is ``graf``).
+    """
     for el in container.iter(*_HEADINGS):
         if _is_title_el(el):
             return el
-    graf = bool(_GRAF_XPATH(container))
     if page and not graf:
         return next((h for h in container.iter("h1") if _norm(h.text_content())), None)
     wanted = _norm(title) if title else ""

@@ -69,10 +69,10 @@ _GRAF_TITLE_XPATH = lxml.etree.XPath(
 _FIRST_HEADING_XPATH = lxml.etree.XPath(
     '/descendant::*[self::h1 or self::h2 or self::h3][contains(@class, "graf--first")][1]'
 )
-_SUBTITLE_XPATH = lxml.etree.XPath(
-    '/descendant::*[@class and (contains(@class, "pw-subtitle-paragraph") or'
-    ' contains(@class, "graf--subtitle") and'
-    ' contains(concat(" ", @class, " "), " graf--subtitle ")) or @name="subtitle"][1]'
+_SUBTITLE_XPATH = lxml.etree.XPath(  # one contains() per element: both classes hold "subtitle"
+    '/descendant::*[@name="subtitle" or contains(@class, "subtitle") and'
+    ' (contains(@class, "pw-subtitle-paragraph") or'
+    ' contains(concat(" ", @class, " "), " graf--subtitle "))][1]'
 )
 _FIRST_PARAGRAPH_XPATH = lxml.etree.XPath(
     '/descendant::p[contains(@class, "graf--p") or @id][normalize-space()][1]'
