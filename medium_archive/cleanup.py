@@ -34,7 +34,8 @@ def decode_entities(text: str) -> str:
 
 def clean_text(text: str) -> str:
     """Entities decoded to a fixpoint, odd spaces made plain. Idempotent."""
-    text = decode_entities(text)
+    if "&" in text:  # else there is no entity (a hot path: called for every text node)
+        text = decode_entities(text)
     if text.isascii():  # the common case; translate() walks the text char by char in Python
         return text
     for odd in _ODD_SPACE_CHARS:

@@ -173,7 +173,8 @@ _HTML_BLOCK_END_RE = re.compile(r"</(?:p|h[1-6]|li|blockquote|pre|figure|div)\s*
 _TAG_RE = re.compile(r"<[^>]*>")
 _IMAGE_RE = re.compile(r"!\[([^\]]*)\]\([^)]*\)")
 _LINK_RE = re.compile(r"\[([^\]]*)\]\([^)]*\)")
-_AUTOLINK_RE = re.compile(r"<?https?://\S+>?")
+# Two literal-led branches, not ``<?https?://…``: the engine then skips to a "<" or an "h".
+_AUTOLINK_RE = re.compile(r"<https?://\S+>?|https?://\S+>?")
 #: ``**``, ``__``, a ``*``/``_`` not between word characters, a backtick. Written to open with
 #: the literal (``\*\*|__|(?<!\w)[*_]|[*_](?!\w)|`` scans several times slower, same matches).
 _EMPHASIS_RE = re.compile(r"\*(?:\*|(?<!\w\*)|(?!\w))|_(?:_|(?<!\w_)|(?!\w))|`")
@@ -194,7 +195,8 @@ def _blocks(body: str) -> list[str]:
         body = re.sub(r"<(pre|code|script|style)\b.*?</\1\s*>", " ", body, flags=re.S | re.I)
         body = _TAG_RE.sub(" ", body)
     else:
-        body = _FENCE_RE.sub("\n", body)
+        if "```" in body or "~~~" in body:  # a fence needs one of them (the regex tries each line)
+            body = _FENCE_RE.sub("\n", body)
     return [b.strip() for b in re.split(r"\n[ \t]*\n", body) if b.strip()]
 
 

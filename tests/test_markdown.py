@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import re
+
 import lxml.html
 from conftest import FIXTURES
+from hypothesis import given
+from hypothesis import strategies as st
 
+from medium_archive import markdown
 from medium_archive.body import extract_body
 from medium_archive.markdown import to_clean_html, to_markdown
 
@@ -106,3 +111,10 @@ def test_clean_html_sanitises_and_wraps() -> None:
     assert "script" not in html and "alert" not in html and "style" not in html
     assert '<pre data-lang="js">a &lt; b</pre>' in html
     assert '<img src="https://m/1.png" alt="A">' in html
+
+
+@given(st.lists(st.sampled_from([" ", "  ", "a", "b c", "\n", markdown._BR_TOKEN]), max_size=12))
+def test_hard_breaks_swallow_the_spaces_around_each_break(parts: list[str]) -> None:
+    text = "".join(parts)
+    expected = re.sub(rf" *{markdown._BR_TOKEN} *", "\\\\\n", text)
+    assert markdown._hard_breaks(text) == expected
