@@ -229,6 +229,12 @@ def _classes(el: Any) -> set[str]:
     return set((el.get("class") or "").split())
 
 
+def _is_chrome(el: Any) -> bool:
+    """True when the element carries one of Medium's page-chrome classes."""
+    value = el.get("class")
+    return bool(value) and not _CHROME_CLASSES.isdisjoint(value.split())
+
+
 def _mode_of(container: Any, *, page: bool) -> str:
     """``graf`` (E1–E3 and exports), ``id`` (E4/E5 pages) or ``plain`` (feed fragments)."""
     if _GRAF_XPATH(container):
@@ -422,7 +428,7 @@ class _Walker:
         if iframe is not None:
             self._embed_iframe(iframe, caption)
             return
-        img = next((i for i in el.iter("img") if not _classes(i) & _CHROME_CLASSES), None)
+        img = next((i for i in el.iter("img") if not _is_chrome(i)), None)
         if img is not None or el.xpath("boolean(.//*[@data-image-id])"):
             self._image_block(el, img, caption)
             return
@@ -570,8 +576,8 @@ def _inline_into(el: Any, base: str, out: list[str], *, heading: bool, in_code: 
     out.append(_text(el.text, in_code))
     for child in el:
         tag = child.tag if isinstance(child.tag, str) else ""
-        if tag and tag not in _SKIP_TAGS and tag not in ("img", "figcaption") and not (
-            _classes(child) & _CHROME_CLASSES
+        if tag and tag not in _SKIP_TAGS and tag not in ("img", "figcaption") and not _is_chrome(
+            child
         ):
             _inline_child(child, tag, base, out, heading=heading, in_code=in_code)
         out.append(_text(child.tail, in_code))

@@ -34,7 +34,10 @@ JsonDict = dict[str, Any]
 Element = Any  # lxml.html.HtmlElement (lxml ships no type hints)
 
 _APP_URL_ID_RE = re.compile(r"^medium:/{1,2}p/([0-9a-f]{8,12})$")
-_HEX_ESCAPE_RE = re.compile(r"(?<!\\)((?:\\\\)*)\\x([0-9a-fA-F]{2})")
+#: A run of backslashes before ``xNN``: a JS ``\\xNN`` escape when the run is odd (the last
+#: backslash escapes the x). Opening with the literal backslash lets the regex engine skip to
+#: each one instead of trying every position of a large script.
+_HEX_ESCAPE_RE = re.compile(r"(\\+)x([0-9a-fA-F]{2})")
 _SPACE_RE = re.compile(r"\s+")
 _TAG_PREFIX_RE = re.compile(r"^[A-Za-z]+:")
 _MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
@@ -183,11 +186,23 @@ def load_json_object(text: str, start: int) -> Any:
             return orjson.loads(chunk[:end])
         if "\\x" in chunk:
             with contextlib.suppress(orjson.JSONDecodeError):
-                return orjson.loads(_HEX_ESCAPE_RE.sub(r"\1\\u00\2", chunk[:end]))
+                return orjson.loads(json_escapes(chunk[:end]))
     try:
         return json.JSONDecoder().raw_decode(chunk)[0]
     except ValueError:
-        return json.JSONDecoder().raw_decode(_HEX_ESCAPE_RE.sub(r"\1\\u00\2", chunk))[0]
+        return json.JSONDecoder().raw_decode(json_escapes(chunk))[0]
+
+
+def json_escapes(text: str) -> str:
+    """``text`` with JS ``\\xNN`` escapes written as JSON's ``\\u00NN``."""
+    return _HEX_ESCAPE_RE.sub(_hex_escape, text)
+
+
+def _hex_escape(match: re.Match[str]) -> str:
+    run, digits = match.group(1), match.group(2)
+    if len(run) % 2 == 0:  # escaped backslashes, then a plain "x"
+        return match.group(0)
+    return f"{run[:-1]}\\u00{digits}"
 
 
 def read_json_ld(tree: Element) -> JsonDict:

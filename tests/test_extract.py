@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 from conftest import FIXTURES
+from hypothesis import given
+from hypothesis import strategies as st
 
 from medium_archive.challenge import is_challenge_page
 from medium_archive.errors import Blocked, NotAPost
-from medium_archive.extract import clean_title, extract_post, is_truncation, iso_from_epoch_ms
+from medium_archive.extract import (
+    clean_title,
+    extract_post,
+    is_truncation,
+    iso_from_epoch_ms,
+    json_escapes,
+)
 from medium_archive.model import AppLink, Post
 
 PAGES = FIXTURES / "extract"
@@ -163,3 +172,11 @@ def test_broken_json_ld_and_state_fall_through() -> None:
     assert post.id == "aaaabbbbcccc"
     assert post.title == "Small Things"
     assert post.date_published == ""  # meta of 2019+ markup is never a first-publish date
+
+
+@given(st.lists(st.sampled_from(["\\", "x", "4", "1", "g", '"', "\\x41", "\\\\x4f"]), max_size=14))
+def test_js_hex_escapes_become_json_escapes_after_an_odd_backslash_run(parts: list[str]) -> None:
+    text = "".join(parts)
+    # The definition: \xNN after an even run of escaped backslashes (or none) is an escape.
+    expected = re.sub(r"(?<!\\)((?:\\\\)*)\\x([0-9a-fA-F]{2})", r"\1\\u00\2", text)
+    assert json_escapes(text) == expected
