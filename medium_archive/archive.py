@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -223,15 +224,22 @@ def prepare_post(loaded: Loaded, *, site: Site, options: Options, source: str) -
     return Prepared(source, post.id, rel_path, meta, body, post.warnings, text)
 
 
+@functools.lru_cache(maxsize=8)
+def _site_at(site_root: str) -> Site:
+    """The `Site` a worker process names paths in (only `Site.path_for`, which reads nothing
+    from disk, is used there: one instance per root, not one resolved path per page)."""
+    return Site(Path(site_root))
+
+
 def parse_saved(source: str, site_root: str, options: Options) -> Prepared:
     """Read and render a saved file (pure CPU and reads; safe to run in a worker process)."""
-    site = Site(Path(site_root))
+    site = _site_at(site_root)
     return prepare_post(load_saved(source), site=site, options=options, source=source)
 
 
 def prepare_at(loaded: Loaded, site_root: str, options: Options, source: str) -> Prepared:
     """Render a loaded post (pure CPU; safe to run in a worker process)."""
-    return prepare_post(loaded, site=Site(Path(site_root)), options=options, source=source)
+    return prepare_post(loaded, site=_site_at(site_root), options=options, source=source)
 
 
 def localize(loaded: Loaded, *, site: Site, session: Any, download: bool = True) -> Loaded:
@@ -261,7 +269,7 @@ def load_page(page: fetch.Page, source: str) -> Loaded:
 def parse_page(page: fetch.Page, source: str, site_root: str, options: Options) -> Prepared:
     """Decode, extract and render a fetched page (pure CPU; safe to run in a worker process)."""
     loaded = load_page(page, source)
-    return prepare_post(loaded, site=Site(Path(site_root)), options=options, source=source)
+    return prepare_post(loaded, site=_site_at(site_root), options=options, source=source)
 
 
 def write_prepared(prepared: Prepared, *, site: Site) -> Outcome:
