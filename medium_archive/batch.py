@@ -263,8 +263,10 @@ def _start_worker() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not the parent's handler, when forked
     # Loaded now, while the first pages are still on their way (~0.2 s: the model and its
-    # imports), not when the first page without a stated language is waiting for it.
-    extract.load_language_model()
+    # imports), not when the first page without a stated language is waiting for it. A model
+    # that fails to load must not break the pool: the page that needs it reports the error.
+    with contextlib.suppress(Exception):
+        extract.load_language_model()
     gc.freeze()
     gc.set_threshold(_GC_THRESHOLD, *gc.get_threshold()[1:])
 

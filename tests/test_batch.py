@@ -9,7 +9,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from medium_archive.batch import Abandoned, WriteGate, run_batch
+from medium_archive import extract
+from medium_archive.batch import Abandoned, WriteGate, make_parse_pool, run_batch
 
 
 def fail(item: object, exc: Exception) -> str:
@@ -150,3 +151,20 @@ def test_write_gate_waits_for_running_writes_and_refuses_new_ones() -> None:
     with pytest.raises(Abandoned), gate.writing():
         pass
     thread.join()
+
+
+def test_parse_workers_start_even_when_the_language_model_cannot_load(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The workers load the model as they start; a model that fails to load must leave a working
+    pool (the page that needs the model reports the error), not a broken one."""
+
+    def broken() -> None:
+        raise OSError("model file missing")
+
+    monkeypatch.setattr(extract, "load_language_model", broken)
+    pool = make_parse_pool(1)  # forked: the worker sees the patched function
+    try:
+        assert pool.submit(sum, [1, 2]).result(timeout=30) == 3
+    finally:
+        pool.shutdown()
