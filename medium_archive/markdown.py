@@ -99,9 +99,7 @@ def to_markdown(body_html: str) -> str:
     """
     if not body_html.strip():
         return ""
-    root = lxml.html.fragment_fromstring(
-        xml_safe_utf8(body_html), create_parent="div", parser=_PARSER
-    )
+    root = _fragment(body_html)
     blocks = list(root.iter("pre", "figure"))
     captions = _render_captions([el for el in blocks if el.tag == "figure"])
     rendered: list[str] = []
@@ -117,6 +115,17 @@ def to_markdown(body_html: str) -> str:
         text = _hard_breaks(text)
     text = _TOKEN_RE.sub(lambda m: rendered[int(m.group(1))], text)
     return text + "\n"
+
+
+def _fragment(body_html: str) -> Any:
+    """``lxml.html.fragment_fromstring(body_html, create_parent="div")``, every element made by
+    `_PARSER`: lxml.html's own parser would look up a Python class for each element touched."""
+    parts = lxml.html.fragments_fromstring(xml_safe_utf8(body_html), parser=_PARSER)
+    root = _PARSER.makeelement("div")
+    if parts and isinstance(parts[0], str):
+        root.text = parts.pop(0)
+    root.extend(parts)
+    return root
 
 
 def _hard_breaks(text: str) -> str:
@@ -239,7 +248,7 @@ def to_clean_html(body_html: str) -> str:
 
 def _replace_with_token(el: Any, index: int) -> None:
     """Put a placeholder paragraph where a block was (keeping the following text)."""
-    token = lxml.html.Element("p")
+    token = el.makeelement("p")
     token.text = _TOKEN.format(index)
     token.tail = el.tail
     parent = el.getparent()
@@ -279,14 +288,14 @@ def _render_captions(figures: list[Any]) -> dict[Any, str]:
             captioned.append((figure, caption))
     if not captioned:
         return {}
-    paragraphs = lxml.html.Element("div")  # each caption as a <p>, then a separator <p>
+    paragraphs = _PARSER.makeelement("div")  # each caption as a <p>, then a separator <p>
     for _, caption in captioned:
         paragraph = copy.deepcopy(caption)
         paragraph.tag = "p"
         paragraph.attrib.clear()
         paragraph.tail = None
         paragraphs.append(paragraph)
-        separator = lxml.html.Element("p")
+        separator = paragraphs.makeelement("p")
         separator.text = _CAPTION_SEPARATOR
         paragraphs.append(separator)
     parts = _convert_tree(paragraphs, with_root=False).split(_CAPTION_SEPARATOR)

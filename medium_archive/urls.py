@@ -83,6 +83,11 @@ def canonical_url(url: str) -> str:
     return urlunsplit((scheme, parts.netloc.lower(), path, parts.query, ""))
 
 
+#: What urljoin may rewrite in an absolute http(s) URL: an empty query, fragment or ``;``
+#: params it drops, and anything but a plain host and path (user info, spaces, controls).
+_JOIN_CHANGES_RE = re.compile(r"[?#;@\[\]\s\\\x00-\x1f]")
+
+
 def absolute(url: str, base: str) -> str:
     """Resolve a possibly relative URL (``/@user``) against the page URL."""
     if not url:
@@ -91,6 +96,12 @@ def absolute(url: str, base: str) -> str:
         return "https:" + url
     if not base:
         return url
+    if (
+        url.startswith(("https://", "http://"))
+        and url.partition("://")[2][:1] not in ("", "/")  # a host: else relative to the base
+        and not _JOIN_CHANGES_RE.search(url)
+    ):
+        return url  # what urljoin returns for it (a hot path: every link of every post)
     try:
         return urljoin(base, url)
     except ValueError:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from urllib.parse import urljoin
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from medium_archive.errors import InvalidInput
 from medium_archive.urls import (
+    absolute,
     canonical_url,
     check_url,
     host,
@@ -125,3 +128,22 @@ def test_canonical_url_is_idempotent(url: str) -> None:
 @given(urls)
 def test_post_id_survives_canonicalisation(url: str) -> None:
     assert post_id_from_url(canonical_url(url)) == post_id_from_url(strip_tracking(url))
+
+
+_URL_CHARS = st.sampled_from(list("abcXYZ019-._~%:/?#;@[] \t\\=&+") + ["ä", "//", "../", "./"])
+
+
+@given(
+    st.sampled_from(["https://", "http://", "HTTPS://", "//", "/", "", "mailto:"]),
+    st.lists(_URL_CHARS, max_size=20).map("".join),
+    st.sampled_from(["https://medium.com/@a/post-1", "http://blog.example/x/y", "https://h"]),
+)
+def test_absolute_is_urljoin(prefix: str, rest: str, base: str) -> None:
+    """`absolute` returns some absolute URLs as they are, without urljoin: always what urljoin
+    would have returned."""
+    url = prefix + rest
+    try:
+        expected = "https:" + url if url.startswith("//") else urljoin(base, url) if url else ""
+    except ValueError:
+        expected = ""
+    assert absolute(url, base) == expected
