@@ -18,6 +18,7 @@ from medium_archive.extract import (
     is_truncation,
     iso_from_epoch_ms,
     json_escapes,
+    load_json_object,
 )
 from medium_archive.model import AppLink, Post
 
@@ -180,3 +181,45 @@ def test_js_hex_escapes_become_json_escapes_after_an_odd_backslash_run(parts: li
     # The definition: \xNN after an even run of escaped backslashes (or none) is an escape.
     expected = re.sub(r"(?<!\\)((?:\\\\)*)\\x([0-9a-fA-F]{2})", r"\1\\u00\2", text)
     assert json_escapes(text) == expected
+
+
+_STATE_MARKERS = ("__APOLLO_STATE__", 'window["obvInit"]({', "var GLOBALS", '"@context"')
+
+
+def _embedded_states() -> list[tuple[str, str, int]]:
+    """(file, script text, where its JSON starts) for every embedded state and JSON-LD script in
+    the fixtures and, when it is there, the corpus."""
+    from conftest import CORPUS, corpus_available
+
+    from medium_archive.extract import parse_html, read_head
+
+    roots = [FIXTURES] + ([CORPUS / "pages"] if corpus_available() else [])
+    found = []
+    for root in roots:
+        for path in sorted(root.rglob("*.html")):
+            _, _, _, scripts = read_head(parse_html(path.read_text(encoding="utf-8")))
+            for text in scripts:
+                marker = next((m for m in _STATE_MARKERS if m in text), None)
+                if marker is not None:
+                    start = 0 if marker == '"@context"' else text.find(marker)
+                    found.append((path.name, text, text.find("{", start)))
+    return found
+
+
+def test_embedded_state_read_fast_is_what_the_standard_decoder_reads() -> None:
+    """load_json_object tries orjson on the object up to the script's last "}" first; it must
+    give what the standard decoder (which finds the object's own end) gives."""
+    import json
+
+    states = _embedded_states()
+    assert len(states) >= 5
+    for name, text, start in states:
+        chunk = text[start:]
+        try:
+            expected = json.JSONDecoder().raw_decode(chunk)[0]
+        except ValueError:
+            try:
+                expected = json.JSONDecoder().raw_decode(json_escapes(chunk))[0]
+            except ValueError:
+                continue  # not JSON at all: load_json_object raises too
+        assert load_json_object(text, start) == expected, name
