@@ -23,58 +23,39 @@ import os
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
-from farm import Farm, templates  # noqa: E402
+from farm import Farm, QuietHandler, serve_in_background, templates  # noqa: E402
 
 CORPUS = Path(os.environ.get("MEDIUM_ARCHIVE_CORPUS", ROOT.parent / "shared" / "corpus"))
 
 
-class Server:
-    """The post server on 127.0.0.1: ``port``, and ``close()``."""
+def serve(
+    farm: Farm, latency: float, page: Callable[[int], bytes] | None = None
+) -> ThreadingHTTPServer:
+    """Serve the farm's posts, each response after ``latency`` seconds. ``page``: post number to
+    page bytes (default: `Farm.page_bytes`, made on request)."""
+    make = page or farm.page_bytes
 
-    def __init__(self, port: int, close: Callable[[], None]) -> None:
-        self.port = port
-        self.close = close
-
-
-def serve(farm: Farm, latency: float, page: Callable[[int], bytes] | None = None) -> Server:
-    """Serve the farm's posts, each response after ``latency`` seconds (HTTP/1.1 keep-alive,
-    a thread per connection). ``page``: post number to page bytes (default: `Farm.page_bytes`,
-    made on request)."""
-    return _serve_threads(farm, latency, page or farm.page_bytes)
-
-
-def _serve_threads(farm: Farm, latency: float, page: Callable[[int], bytes]) -> Server:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
+    class Handler(QuietHandler):
         def do_GET(self) -> None:  # noqa: N802 - http.server's name
             time.sleep(latency)
             n = farm.number(self.path)
-            body = page(n) if n is not None else b"not found"
+            body = make(n) if n is not None else b"not found"
             self.send_response(200 if n is not None else 404)
             self.send_header("Content-Type", "text/html; charset=utf-8")
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             self.wfile.write(body)
 
-        def log_message(self, format: str, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    server.request_queue_size = 128
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return Server(server.server_address[1], server.shutdown)
+    return serve_in_background(Handler)
 
 
 def rss_kb(pid: int, field: str = "VmRSS") -> int:
@@ -240,7 +221,7 @@ def main() -> None:
         return rendered[n] if n < len(rendered) else farm.page_bytes(n)
 
     server = serve(farm, args.latency, page)
-    base = f"http://127.0.0.1:{server.port}"
+    base = f"http://127.0.0.1:{server.server_address[1]}"
     with tempfile.TemporaryDirectory() as tmp:
         listing = Path(tmp) / "urls.txt"
         listing.write_text("".join(f"{base}{farm.path(n)}\n" for n in range(args.posts)))
@@ -270,7 +251,7 @@ def main() -> None:
                   f"{cpu(run.cpu_main):>11} + {cpu(sum(run.cpu_children.values())):<10} "
                   f"{cpu(harness):>5} ({cpu(harness_sys)} sys) "
                   f"{run.code:>4}  {series(run)}", flush=True)
-    server.close()
+    server.shutdown()
 
 
 if __name__ == "__main__":

@@ -19,15 +19,14 @@ import json
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
-from farm import SAMPLE, Farm, Template  # noqa: E402
+from farm import SAMPLE, Farm, QuietHandler, Template, serve_in_background  # noqa: E402
 
 from medium_archive import archive, frontmatter  # noqa: E402
 from medium_archive.store import Site  # noqa: E402
@@ -63,9 +62,7 @@ def etag_of(n: int) -> str:
 def serve_304(farm: Farm) -> ThreadingHTTPServer:
     """Answers every farm post with 304 when If-None-Match names its ETag (else 404)."""
 
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
+    class Handler(QuietHandler):
         def do_GET(self) -> None:  # noqa: N802 - http.server's name
             n = farm.number(self.path)
             ok = n is not None and self.headers.get("If-None-Match") == etag_of(n)
@@ -75,14 +72,7 @@ def serve_304(farm: Farm) -> ThreadingHTTPServer:
             self.send_header("Content-Length", "0")
             self.end_headers()
 
-        def log_message(self, format: str, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    server.request_queue_size = 128
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server
+    return serve_in_background(Handler)
 
 
 def build_site(root: Path, farm: Farm, count: int, base_url: str) -> None:

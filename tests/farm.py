@@ -8,8 +8,10 @@ size. Pages are made on request, so a farm of any size costs no memory.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from functools import lru_cache
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -107,3 +109,22 @@ class Farm:
         old, new = template.post_id.encode(), self.post_id(n).encode()
         html = _read_bytes(template.path).replace(b"-" + old, b"-n%d-%s" % (n, new))
         return html.replace(old, new)
+
+
+class QuietHandler(BaseHTTPRequestHandler):
+    """An HTTP/1.1 (keep-alive) handler that logs nothing."""
+
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+def serve_in_background(handler: type[BaseHTTPRequestHandler]) -> ThreadingHTTPServer:
+    """A threaded server on a free 127.0.0.1 port, serving from a daemon thread (a thread per
+    connection, a deep listen queue for many workers); stop it with ``shutdown()``."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    server.request_queue_size = 128
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
