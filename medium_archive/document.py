@@ -1,0 +1,150 @@
+"""The document model: a post's body as typed blocks of inline runs.
+
+This is the contract in the middle of the body pipeline. Readers fill it (from Medium's own
+paragraph model embedded in a page, or from a page's HTML of any era, an export or a feed item);
+writers render it (Markdown, ``--body html``); text statistics (description, word count, derived
+keywords, language) are computed from it, so they are the same whatever the body format.
+
+Inline text is a flat tuple of `Run`: each run is a stretch of text with the marks that apply to
+all of it (strong, em, code, link). Medium's overlapping markup ranges are split at every
+boundary into runs, so nothing is nested and nothing overlaps; writers merge neighbouring runs
+with equal marks before writing. Run text is the exact text Medium shows (entities decoded, no
+Markdown escaping); a hard line break inside a paragraph is ``"\\n"`` in the text.
+
+This module imports no third-party library.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field, replace
+from typing import Union
+
+
+@dataclass(frozen=True)
+class Run:
+    """A stretch of inline text and the marks on all of it. ``href`` is '' when not a link."""
+
+    text: str
+    strong: bool = False
+    em: bool = False
+    code: bool = False
+    href: str = ""
+
+    def marks(self) -> tuple[bool, bool, bool, str]:
+        return (self.strong, self.em, self.code, self.href)
+
+
+Inline = tuple[Run, ...]
+
+
+@dataclass(frozen=True)
+class Heading:
+    """A heading: level 2 is Medium's big header, 3 its small one (4 is kept as 3 by writers
+    that have no smaller level)."""
+
+    runs: Inline
+    level: int = 2
+
+
+@dataclass(frozen=True)
+class Paragraph:
+    runs: Inline
+
+
+@dataclass(frozen=True)
+class Quote:
+    """A block quote; ``pull`` for Medium's pull quote (PQ)."""
+
+    runs: Inline
+    pull: bool = False
+
+
+@dataclass(frozen=True)
+class ListItem:
+    """One list item (Medium's ULI/OLI paragraphs); consecutive items of the same ``ordered``
+    form one list."""
+
+    runs: Inline
+    ordered: bool = False
+
+
+@dataclass(frozen=True)
+class Code:
+    """A code block: exact text (no escaping, indentation kept), language name or ''."""
+
+    text: str
+    lang: str = ""
+
+
+@dataclass(frozen=True)
+class Image:
+    """An image at full resolution, its alt text, caption and, when the figure was a link, the
+    link target."""
+
+    src: str
+    alt: str = ""
+    caption: Inline = ()
+    href: str = ""
+
+
+@dataclass(frozen=True)
+class Embed:
+    """An embed (iframe) or link card (MIXTAPE_EMBED).
+
+    ``url`` is the embed's real target when known (a gist, a YouTube watch URL, a tweet), else
+    Medium's media proxy ``<origin>/media/<id>``; ``resolved`` says which. ``media_id`` is
+    Medium's media resource id when the source gave one, for resolving the target later.
+    ``kind`` is ``"iframe"`` or ``"link"`` (a link card). ``code`` holds the files of a resolved
+    gist, written as code blocks before the link.
+    """
+
+    url: str
+    title: str = ""
+    caption: Inline = ()
+    media_id: str = ""
+    kind: str = "iframe"
+    resolved: bool = False
+    code: tuple[Code, ...] = ()
+
+
+@dataclass(frozen=True)
+class Break:
+    """A section break (Medium's ``* * *``)."""
+
+
+Block = Union[Heading, Paragraph, Quote, ListItem, Code, Image, Embed, Break]
+
+
+@dataclass(frozen=True)
+class Document:
+    """A post body: blocks in reading order."""
+
+    blocks: tuple[Block, ...] = field(default=())
+
+    def __bool__(self) -> bool:
+        return bool(self.blocks)
+
+    def replace_blocks(self, blocks: Iterable[Block]) -> Document:
+        return replace(self, blocks=tuple(blocks))
+
+    def embeds(self) -> Iterator[Embed]:
+        return (b for b in self.blocks if isinstance(b, Embed))
+
+
+def plain(runs: Inline) -> str:
+    """The text of inline runs, as a reader sees it."""
+    return "".join(run.text for run in runs)
+
+
+def merge_runs(runs: Iterable[Run]) -> Inline:
+    """Neighbouring runs with equal marks joined, empty runs dropped."""
+    out: list[Run] = []
+    for run in runs:
+        if not run.text:
+            continue
+        if out and out[-1].marks() == run.marks():
+            out[-1] = replace(out[-1], text=out[-1].text + run.text)
+        else:
+            out.append(run)
+    return tuple(out)
