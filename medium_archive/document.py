@@ -18,7 +18,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
-from typing import Union
 
 
 @dataclass(frozen=True)
@@ -113,7 +112,7 @@ class Break:
     """A section break (Medium's ``* * *``)."""
 
 
-Block = Union[Heading, Paragraph, Quote, ListItem, Code, Image, Embed, Break]
+Block = Heading | Paragraph | Quote | ListItem | Code | Image | Embed | Break
 
 
 @dataclass(frozen=True)
