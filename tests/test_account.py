@@ -55,7 +55,7 @@ class Medium:
 
     server: HTTPServer
     farm: Farm
-    listing: str = "ok"  # "ok" | "challenge" | "errors" | "html" | "fail-page-2"
+    listing: str = "ok"  # "ok" | "challenge" | "errors" | "html" | "fail-page-2" | "429-once"
     hold_last_page: threading.Event | None = None  # the last page waits for it
     post_delay: float = 0.0
     posts: list[int] = field(default_factory=list)  # post numbers fetched
@@ -90,6 +90,8 @@ class Medium:
         if self.listing == "html":
             return Response("<!DOCTYPE html><html><body>Hello</body></html>",
                             content_type="text/html")
+        if self.listing == "429-once" and len(self.pages) == 2:
+            return Response("slow down", status=429, headers={"Retry-After": "1"})
         assert variables["username"] == "farm"
         start = int(variables["from"] or 0)
         if self.listing == "fail-page-2" and start:
@@ -306,6 +308,32 @@ def test_a_listing_that_fails_midway_reports_it_and_keeps_what_it_listed(
     assert len(errors) == 1
     assert errors[0].startswith("error: the listing of @farm stopped at page 2: ")
     assert "HTTP 500" in errors[0] and errors[0].endswith("run again to finish")
+    assert failed.read_text(encoding="utf-8").startswith("# the listing of @farm stopped at page")
+
+
+def test_the_listing_is_paced_and_retried_like_post_pages(medium: Medium, tmp_path: Path) -> None:
+    """A 429 with Retry-After on the second listing page is waited out and asked again."""
+    medium.listing = "429-once"
+    root = tmp_path / "blog"
+    result = run(["@farm", "--site", str(root), "--processes", "0", "--responses"], medium)
+    assert result.exit_code == 0, result.stderr
+    assert [p["from"] for p in medium.pages] == [None, "10", "10", "20"]
+    assert all(p["responses"] is True for p in medium.pages)  # --responses asks for them
+    assert len(archived(root)) == N_POSTS
+
+
+def test_drafts_are_not_in_a_listing_and_say_so(medium: Medium, tmp_path: Path) -> None:
+    result = run(["@farm", "--site", str(tmp_path / "blog"), "--processes", "0", "--drafts"],
+                 medium)
+    assert result.exit_code == 0, result.stderr
+    assert "note: drafts are private: an account's listing has none" in result.stderr
+
+
+def test_a_post_url_is_a_source_of_one_post(medium: Medium, tmp_path: Path) -> None:
+    url = medium.url(medium.farm.path(4))
+    result = run([url, "--site", str(tmp_path / "blog"), "--processes", "0"])
+    assert result.exit_code == 0, result.stderr
+    assert set(archived(tmp_path / "blog")) == {medium.farm.post_id(4)}
 
 
 def test_a_publication_is_read_through_its_feed_with_a_warning(
