@@ -413,9 +413,12 @@ def open_account_source(
             feed_url = f"{account_source.origin_of(arg)}/feed"
         else:
             username = account_source.profile_username(page.text)
-            origin = account_source.origin_of(page.final_url or arg)
-            if username:
-                account = account_source.Account(username, origin, subdomain=True)
+            final = page.final_url or arg
+            origin = account_source.origin_of(final)
+            if username:  # at the root (or redirected to a medium.com/@user profile)
+                account = account_source.account_for(final) or account_source.Account(
+                    username, origin, subdomain=True
+                )
             else:
                 feed_url = f"{origin}/feed"
     if account is not None:

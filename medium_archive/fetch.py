@@ -263,6 +263,13 @@ class _PoliteAdapter(HTTPAdapter):
         return super().send(request, *args, **kwargs)
 
 
+def _cookie_policy() -> http.cookiejar.CookiePolicy:
+    """As browsers do: a cookie set without a domain (a "host-only" cookie: FALSE in the second
+    column of cookies.txt) goes to its own host only, not to that host's subdomains too."""
+    strict = http.cookiejar.DefaultCookiePolicy.DomainStrictNonDomain
+    return http.cookiejar.DefaultCookiePolicy(strict_ns_domain=strict)
+
+
 class _Session(requests.Session):
     """A `requests.Session` that reads the environment's proxy and CA settings once per host.
 
@@ -275,6 +282,18 @@ class _Session(requests.Session):
         super().__init__()
         self._environment: dict[tuple[Any, ...], _Settings] = {}
         self._environment_lock = threading.Lock()
+
+    def prepare_request(self, request: requests.Request) -> requests.PreparedRequest:
+        """The request, its cookies chosen by `_cookie_policy` (requests merges the session's
+        cookies into a jar of its own, with the lax default policy, for the request and its
+        redirects: that jar gets the strict policy and the Cookie header is made again)."""
+        prepared = super().prepare_request(request)
+        jar = getattr(prepared, "_cookies", None)  # the jar the request and its redirects use
+        if isinstance(jar, http.cookiejar.CookieJar) and len(jar):
+            jar.set_policy(_cookie_policy())
+            prepared.headers.pop("Cookie", None)
+            prepared.prepare_cookies(jar)
+        return prepared
 
     def merge_environment_settings(
         self, url: Any, proxies: Any, stream: Any, verify: Any, cert: Any
@@ -328,6 +347,7 @@ def make_session(
     session.headers.update(
         {"User-Agent": user_agent, "Accept": HTML_ACCEPT, "Accept-Language": "en-US,en;q=0.9"}
     )
+    session.cookies.set_policy(_cookie_policy())
     if cookies is not None:
         session.cookies.update(cookies)  # copies each cookie with its domain, path and flags
     return session

@@ -72,6 +72,34 @@ def test_a_browser_export_is_read_leniently(tmp_path: Path) -> None:
     assert isinstance(jar, http.cookiejar.MozillaCookieJar)
 
 
+def test_each_cookie_goes_only_to_its_own_sites(tmp_path: Path) -> None:
+    import requests
+
+    from medium_archive.fetch import make_session
+
+    path = cookie_file(tmp_path, [
+        "medium.com\tFALSE\t/\tFALSE\t0\thost_only\ta",  # medium.com itself
+        ".example.org\tTRUE\t/\tFALSE\t0\tdomain_wide\tb",  # example.org and subdomains
+        "medium.com\tFALSE\t/\tTRUE\t0\tsecure_only\tc",  # https only
+        "medium.com\tFALSE\t/me\tFALSE\t0\tpath_only\td",  # under /me only
+    ])
+    session = make_session(cookies=load_cookies(str(path)))
+
+    def sent(url: str) -> str:
+        prepared = session.prepare_request(requests.Request("GET", url))
+        return prepared.headers.get("Cookie", "")
+
+    assert sent("http://medium.com/p/1") == "host_only=a"
+    assert sent("https://medium.com/me/stats") in (
+        "path_only=d; host_only=a; secure_only=c", "path_only=d; secure_only=c; host_only=a"
+    )
+    assert sent("https://sub.medium.com/x") == ""  # host-only: not to subdomains
+    assert sent("https://blog.example.org/x") == "domain_wide=b"
+    assert sent("https://example.org/") == "domain_wide=b"
+    assert sent("https://notexample.org/") == ""
+    session.close()
+
+
 @pytest.mark.parametrize(
     ("lines", "message"),
     [
