@@ -32,7 +32,7 @@ from .archive import Options, Outcome, Status, archive_one
 from .batch import Done, ImportSettings, Tally, import_entries
 from .console import JsonReport, Progress, console, format_seconds, stop_on_signals
 from .errors import MediumArchiveError
-from .sources.account import AccountEntry, ListingStopped
+from .sources.account import FEED_LIMIT, FEED_LIMIT_NOTE, AccountEntry, ListingStopped
 from .sources.feed import FeedItem
 from .sources.urllist import ListEntry, ListError, count_entries, iter_list, parse_line
 from .store import Site
@@ -310,6 +310,8 @@ def open_account(
         feed = load_feed(source, session=session)
     except MediumArchiveError as exc:
         raise click.ClickException(str(exc)) from exc
+    if len(feed.items) >= FEED_LIMIT and feed.channel.kind in ("user", "publication"):
+        console(f"warning: {source}: {FEED_LIMIT_NOTE}; older posts are not in it")
     feed_batch = import_feed(feed, site=site, session=session, settings=settings, stop=stop)
     return feed_batch, len(feed.items)
 

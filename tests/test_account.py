@@ -109,16 +109,16 @@ class Medium:
         return Response(json.dumps([{"data": {"userResult": user}}]),
                         content_type="application/json")
 
-    def feed(self) -> bytes:
+    def feed(self, count: int = 3) -> bytes:
         items = "".join(
             f"""<item><title><![CDATA[Feed post {n}]]></title>
 <link>{self.url(self.farm.path(n))}?source=rss</link>
 <guid isPermaLink="false">https://medium.com/p/{self.farm.post_id(n)}</guid>
 <category><![CDATA[testing]]></category><dc:creator><![CDATA[Farm]]></dc:creator>
-<pubDate>Sat, 02 Mar 2024 09:08:0{n} GMT</pubDate>
+<pubDate>Sat, 02 Mar 2024 09:08:{n:02d} GMT</pubDate>
 <content:encoded><![CDATA[<p>The text of feed post {n}, long enough to be a post.</p>]]>
 </content:encoded></item>"""
-            for n in range(3)
+            for n in range(count)
         )
         return f"""<?xml version="1.0" encoding="UTF-8"?>
 <rss xmlns:dc="http://purl.org/dc/elements/1.1/"
@@ -351,6 +351,22 @@ def test_a_publication_is_read_through_its_feed_with_a_warning(
     assert f"warning: {medium.url()}: read through its RSS feed ({medium.url('/feed')}): " \
            "a feed holds only the 10 latest posts" in result.stderr
     assert len(archived(root)) == 3
+
+
+def test_a_full_feed_given_as_such_says_it_may_lack_older_posts(
+    medium: Medium, tmp_path: Path
+) -> None:
+    medium.server.expect_request("/feed/@full").respond_with_data(
+        medium.feed(10), content_type="application/rss+xml"
+    )
+    url = medium.url("/feed/@full")
+    result = run([url, "--site", str(tmp_path / "blog"), "--processes", "0"])
+    assert result.exit_code == 0, result.stderr
+    assert f"warning: {url}: a feed holds only the 10 latest posts; older posts are not in it" \
+        in result.stderr.splitlines()
+    assert len(archived(tmp_path / "blog")) == 10
+    small = run([medium.url("/feed/@farm"), "--site", str(tmp_path / "b2"), "--processes", "0"])
+    assert small.exit_code == 0 and "warning" not in small.stderr
 
 
 def test_sigint_mid_listing_stops_cleanly_and_a_re_run_completes(

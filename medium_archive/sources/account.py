@@ -35,7 +35,9 @@ from .urllist import ListEntry, ListError
 PAGE_SIZE = 10
 #: Pages at most: a guard against an endpoint that never says ``next: null``.
 MAX_PAGES = 10_000
-FEED_LIMIT_NOTE = "a feed holds only the 10 latest posts"
+#: What Medium's RSS feeds hold at most: the latest posts only.
+FEED_LIMIT = 10
+FEED_LIMIT_NOTE = f"a feed holds only the {FEED_LIMIT} latest posts"
 
 _HANDLE_RE = re.compile(r"@([A-Za-z0-9._-]+)")
 _APP_PROFILE_RE = re.compile(r"^medium:/{1,2}@([A-Za-z0-9._-]+)/?$")
