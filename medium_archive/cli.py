@@ -193,7 +193,8 @@ def archive(
 
     A URL may be any Medium post URL (medium.com/@user/slug-ID, medium.com/p/ID, a publication's
     custom domain, with or without ?source= tracking). A file may be a page saved from a browser
-    or curl, or a post file from Medium's account export.
+    or curl, or a post file from Medium's account export. An account (@user, a profile URL), a
+    publication, a feed, an export or a list of URLs is refused in one line: use import.
     """
     site = open_site(site_root)
     session = make_session(ctx)
