@@ -1,6 +1,10 @@
-"""Whole-account sources for ``import``: an account export (zip or folder) and RSS feeds.
+"""Whole-account sources for ``import``: an account export (zip or folder), RSS feeds, and an
+account by its name or a publication (`open_account_source`: the account's GraphQL listing from
+sources/account.py, streamed to the batch runner of URL lists; else, and for publications, the
+feed, with a warning that it holds only the 10 latest posts).
 
-Owns deciding what an ``import`` argument is (`source_kind`), loading a feed (`load_feed`), and
+Owns deciding what an ``import`` argument is (`source_kind`; `import_hint` tells ``archive``
+that it is a whole source), loading a feed (`load_feed`), and
 archiving each export post or feed item into an `Outcome` (`archive_export_item`,
 `archive_feed_item`), run over a whole source by `import_export` / `import_feed` with the same
 batch runner as URL lists. Drafts and responses are reported as skipped unless asked for; posts

@@ -20,6 +20,7 @@ import socket
 import ssl
 import threading
 import time
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -391,9 +392,12 @@ def load_cookies(path: str) -> http.cookiejar.MozillaCookieJar:
     jar = http.cookiejar.MozillaCookieJar()
     try:
         # The documented load() takes only a file name; this is what it runs on the open file.
-        jar._really_load(  # type: ignore[attr-defined]
-            io.StringIO("".join(lines)), path, True, True
-        )
+        # Its warning on an unexpected error would print a traceback: the error says it all.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            jar._really_load(  # type: ignore[attr-defined]
+                io.StringIO("".join(lines)), path, True, True
+            )
     except (http.cookiejar.LoadError, ValueError) as exc:  # never show the line: a secret
         raise CookieFileError(f"{where}: not a valid Netscape cookies.txt file") from exc
     for cookie in jar:
@@ -424,7 +428,8 @@ def _cookie_line(line: str, number: int, where: str) -> str:
     if not domain.strip() or not path.startswith("/"):
         raise CookieFileError(f"{where}: line {number} has no domain or no path")
     expires = expires.strip()
-    if expires and not expires.split(".", 1)[0].lstrip("-").isdigit():
+    whole = expires.split(".", 1)[0].lstrip("-")
+    if expires and not (whole.isdigit() and len(whole) <= 15):
         raise CookieFileError(f"{where}: line {number} has an expiry that is not a number")
     flag = "TRUE" if domain.startswith(".") else "FALSE"
     secure = "TRUE" if secure.strip().upper() == "TRUE" else "FALSE"

@@ -110,6 +110,8 @@ def test_each_cookie_goes_only_to_its_own_sites(tmp_path: Path) -> None:
          "cookies.txt format)"),
         ([f"medium.com\tFALSE\t/\tFALSE\tsoon\tcf\t{SECRET}"],
          "line 1 has an expiry that is not a number"),
+        (["# Netscape HTTP Cookie File", f"medium.com\tFALSE\t/\tFALSE\t{'9' * 400}\tcf\t{SECRET}"],
+         "line 2 has an expiry that is not a number"),
         (["# Netscape HTTP Cookie File", ""],
          "holds no cookies; export them in the Netscape cookies.txt format"),
     ],
