@@ -1,6 +1,10 @@
-"""Whole-account sources for ``import``: an account export (zip or folder) and RSS feeds.
+"""Whole-account sources for ``import``: an account export (zip or folder), RSS feeds, and an
+account by its name or a publication (`open_account_source`: the account's GraphQL listing from
+sources/account.py, streamed to the batch runner of URL lists; else, and for publications, the
+feed, with a warning that it holds only the 10 latest posts).
 
-Owns deciding what an ``import`` argument is (`source_kind`), loading a feed (`load_feed`), and
+Owns deciding what an ``import`` argument is (`source_kind`; `import_hint` tells ``archive``
+that it is a whole source), loading a feed (`load_feed`), and
 archiving each export post or feed item into an `Outcome` (`archive_export_item`,
 `archive_feed_item`), run over a whole source by `import_export` / `import_feed` with the same
 batch runner as URL lists. Drafts and responses are reported as skipped unless asked for; posts
@@ -28,12 +32,15 @@ from .batch import DEFAULT_GRACE, Done, WriteGate, run_batch
 from .errors import Blocked, MediumArchiveError, NotAPost, SourceError
 from .extract import extract_post
 from .model import Post
+from .sources import account as account_source
+from .sources.account import FEED_LIMIT_NOTE, AccountEntry, ListingError, ListingStopped
 from .sources.export import ExportItem, iter_export
 from .sources.feed import Feed, FeedItem, decode_feed, feed_url_for, item_to_post, parse_feed
+from .sources.urllist import clean_line
 from .store import ArchivedFile, Site
-from .urls import is_http_url
+from .urls import host, is_http_url, post_id_from_url, strip_tracking
 
-SourceKind = Literal["export", "feed", "list"]
+SourceKind = Literal["export", "feed", "list", "account", "publication", "site", "post"]
 T = TypeVar("T")
 
 _HANDLE_RE = re.compile(r"@[A-Za-z0-9._-]+")
@@ -57,16 +64,28 @@ class AccountSettings:
 
 
 def source_kind(arg: str) -> SourceKind:
-    """The kind of an import SOURCE: "export" for a .zip or a folder; "feed" for ``@user``, a URL
-    with ``/feed/`` in its path
-    or a file holding RSS XML; "list" for anything else (a list of URLs, or ``-``)."""
+    """The kind of an import SOURCE: "export" for a .zip or a folder; "account" for ``@user``,
+    a profile URL (``medium.com/@user``, ``user.medium.com``); "feed" for a URL with ``/feed/``
+    in its path or a file holding RSS XML; "post" for a post URL; "publication" for another
+    Medium URL (``medium.com/<publication>``, a tag page, a custom domain's page); "site" for
+    the root of a custom domain (a profile or a publication: its page tells); "list" for
+    anything else (a list of URLs, or ``-``)."""
     if arg == "-":
         return "list"
     if _HANDLE_RE.fullmatch(arg.strip()):
-        return "feed"
+        return "account"
     if is_http_url(arg):
         segments = [s for s in urlsplit(arg).path.split("/") if s]
-        return "feed" if "feed" in segments[:2] else "list"
+        if "feed" in segments[:2]:
+            return "feed"
+        if account_source.account_for(arg) is not None:
+            return "account"
+        if post_id_from_url(strip_tracking(arg)):
+            return "post"
+        name = host(arg)
+        if segments or name == "medium.com" or name.endswith(".medium.com"):
+            return "publication"
+        return "site"
     path = Path(arg).expanduser()
     if path.is_dir():
         return "export"
@@ -85,6 +104,45 @@ def _looks_like_rss(path: Path) -> bool:
         return False
     text = decode_feed(head)[0].lstrip()
     return text.startswith("<?xml") or "<rss" in text[:1000]
+
+
+def _looks_like_list(path: Path) -> bool:
+    """True for a text file whose first entry is a URL (a list for ``import``), not a page."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(_SNIFF_BYTES)
+    except OSError:
+        return False
+    text = head.decode("utf-8", "replace").lstrip("\ufeff \t\r\n")
+    if text.startswith("<"):
+        return False
+    for line in text.splitlines():
+        entry = clean_line(line)
+        if entry:
+            return is_http_url(entry)
+    return False
+
+
+_WHAT = {
+    "account": "a Medium account",
+    "publication": "a Medium publication (or tag) page",
+    "feed": "an RSS feed",
+    "export": "a Medium account export",
+}
+
+
+def import_hint(source: str) -> str | None:
+    """For ``archive``: why ``source`` is a whole account, publication, feed, export or list
+    of URLs rather than one post, and to use ``import``; None for what ``archive`` takes."""
+    kind = source_kind(source)
+    what = _WHAT.get(kind)
+    if kind == "site" or (kind == "publication" and host(source) != "medium.com"):
+        what = None  # any other site's page: fetching it tells what it is
+    if what is None and kind == "list" and _looks_like_list(Path(source).expanduser()):
+        what = "a list of URLs"
+    if what is None:
+        return None
+    return f"{source}: {what}, not a post; use `medium-archive import {source}` for its posts"
 
 
 def load_feed(source: str, *, session: Any) -> Feed:
@@ -107,7 +165,8 @@ def load_feed(source: str, *, session: Any) -> Feed:
         status = f" (HTTP {exc.status})" if exc.status else ""
         raise Blocked(
             f"{url}: Cloudflare answered with a bot challenge instead of the feed{status}; "
-            "try again later, or save the feed in a browser and import that file",
+            "try again later, save the feed in a browser and import that file, or pass the "
+            "browser's cookies and user agent (--cookies cookies.txt --user-agent UA)",
             url=url,
             status=exc.status,
         ) from exc
@@ -317,3 +376,71 @@ def import_feed(
         stop=stop,
         grace=grace,
     )
+
+
+# --- an account by its name, a publication ----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AccountSource:
+    """What an account or publication SOURCE became: the listing's entries (streamed, for the
+    batch runner of URL lists), or a feed."""
+
+    entries: Iterator[AccountEntry | ListingStopped] | None = None
+    feed: Feed | None = None
+
+
+def open_account_source(
+    arg: str,
+    *,
+    session: Any,
+    medium_origin: str = "https://medium.com",
+    responses: bool = False,
+    warn: Callable[[str], None] = lambda message: None,
+) -> AccountSource:
+    """The posts of an account (``kind`` "account" or "site") or publication, from the account's
+    GraphQL listing, else from the RSS feed.
+
+    A custom domain's root ("site") is fetched first to tell a profile from a publication. The
+    listing's first page is fetched here; when it fails (bot challenge, errors, another shape),
+    ``warn`` is told why in one line and the feed is read instead, with a warning that a feed
+    holds only the 10 latest posts (as for a publication). Raises what `load_feed` raises when
+    the feed cannot be had.
+    """
+    account = account_source.account_for(arg, medium_origin)
+    feed_url = ""
+    if account is None and source_kind(arg) == "site":
+        try:
+            page = fetch.fetch_page(session, arg)
+        except MediumArchiveError as exc:
+            warn(f"{arg}: cannot read the page to tell a profile from a publication ({exc})")
+            feed_url = f"{account_source.origin_of(arg)}/feed"
+        else:
+            username = account_source.profile_username(page.text)
+            final = page.final_url or arg
+            origin = account_source.origin_of(final)
+            if username:  # at the root (or redirected to a medium.com/@user profile)
+                account = account_source.account_for(final) or account_source.Account(
+                    username, origin, subdomain=True
+                )
+            else:
+                feed_url = f"{origin}/feed"
+    if account is not None:
+        try:
+            first = account_source.fetch_listing_page(session, account, None, responses=responses)
+        except ListingError as exc:
+            warn(f"{account.label}: the account's post listing failed: {exc}")
+            warn(
+                f"{account.label}: reading its RSS feed instead ({account.feed_url}): "
+                f"{FEED_LIMIT_NOTE}, older ones are not imported"
+            )
+            feed_url = account.feed_url
+        else:
+            entries = account_source.iter_listing(
+                account, first, session=session, responses=responses
+            )
+            return AccountSource(entries=entries)
+    else:
+        feed_url = feed_url or feed_url_for(arg)
+        warn(f"{arg}: read through its RSS feed ({feed_url}): {FEED_LIMIT_NOTE}")
+    return AccountSource(feed=load_feed(feed_url, session=session))

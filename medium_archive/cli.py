@@ -19,13 +19,22 @@ from typing import Any, NoReturn, TextIO
 import click
 
 from . import __version__
-from .accounts import AccountSettings, import_export, import_feed, load_feed, source_kind
+from .accounts import (
+    AccountSettings,
+    import_export,
+    import_feed,
+    import_hint,
+    load_feed,
+    open_account_source,
+    source_kind,
+)
 from .archive import Options, Outcome, Status, archive_one
 from .batch import Done, ImportSettings, Tally, import_entries
 from .console import JsonReport, Progress, console, format_seconds, stop_on_signals
 from .errors import MediumArchiveError
+from .sources.account import FEED_LIMIT, FEED_LIMIT_NOTE, AccountEntry, ListingStopped
 from .sources.feed import FeedItem
-from .sources.urllist import ListEntry, ListError, count_entries, iter_list
+from .sources.urllist import ListEntry, ListError, count_entries, iter_list, parse_line
 from .store import Site
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
@@ -76,10 +85,69 @@ def images_option(fn: Any) -> Any:
     )(fn)
 
 
+class OneLineUsageError(click.ClickException):
+    """A usage error told in one line (``Error: …``), exit code 2."""
+
+    exit_code = 2
+
+
+#: Where ``--cookies`` and ``--user-agent`` wait in ``ctx.meta`` for `make_session`.
+_HTTP_META = "medium_archive.http"
+#: The Medium origin ``@user`` is resolved on (tests and mirrors point it elsewhere).
+ORIGIN_ENV = "MEDIUM_ARCHIVE_ORIGIN"
+
+
+def _remember_http(ctx: click.Context, param: click.Parameter, value: Any) -> None:
+    if value is not None and param.name:
+        ctx.meta.setdefault(_HTTP_META, {})[param.name] = value
+
+
+def http_options(fn: Any) -> Any:
+    """``--cookies`` and ``--user-agent`` (also from the environment), for `make_session`."""
+    fn = click.option(
+        "--user-agent",
+        "user_agent",
+        metavar="UA",
+        envvar="MEDIUM_ARCHIVE_USER_AGENT",
+        show_envvar=True,
+        expose_value=False,
+        callback=_remember_http,
+        help="Send this User-Agent (use the browser's own with its cookies: Cloudflare's "
+        "clearance cookie is bound to it).",
+    )(fn)
+    return click.option(
+        "--cookies",
+        "cookies",
+        metavar="FILE",
+        envvar="MEDIUM_ARCHIVE_COOKIES",
+        show_envvar=True,
+        expose_value=False,
+        callback=_remember_http,
+        help="Send the cookies of this Netscape cookies.txt file (exported from a browser), "
+        "each only to its own site: a member's login, Cloudflare's cf_clearance.",
+    )(fn)
+
+
 def make_session(ctx: click.Context, **kwargs: Any) -> Any:
-    """One HTTP session per invocation, closed when the command ends."""
+    """One HTTP session per invocation, closed when the command ends.
+
+    With ``--cookies`` / ``--user-agent`` given, the session sends them; a cookie file that
+    cannot be read or parsed is a one-line usage error (exit 2) that shows no cookie.
+    """
+    from .fetch import load_cookies
     from .fetch import make_session as _make_session
 
+    given = ctx.meta.get(_HTTP_META, {})
+    user_agent = (given.get("user_agent") or "").strip()
+    if user_agent:
+        if not user_agent.isprintable():
+            raise OneLineUsageError("--user-agent: control characters are not allowed in it")
+        kwargs["user_agent"] = user_agent
+    if given.get("cookies"):
+        try:
+            kwargs["cookies"] = load_cookies(os.path.expanduser(given["cookies"]))
+        except MediumArchiveError as exc:
+            raise OneLineUsageError(str(exc)) from None
     session = _make_session(**kwargs)
     ctx.call_on_close(session.close)
     return session
@@ -116,6 +184,7 @@ def cli() -> None:
 @site_option
 @body_option
 @images_option
+@http_options
 @click.pass_context
 def archive(
     ctx: click.Context, inputs: tuple[str, ...], site_root: Path, body_format: str, images: bool
@@ -124,7 +193,8 @@ def archive(
 
     A URL may be any Medium post URL (medium.com/@user/slug-ID, medium.com/p/ID, a publication's
     custom domain, with or without ?source= tracking). A file may be a page saved from a browser
-    or curl, or a post file from Medium's account export.
+    or curl, or a post file from Medium's account export. An account (@user, a profile URL), a
+    publication, a feed, an export or a list of URLs is refused in one line: use import.
     """
     site = open_site(site_root)
     session = make_session(ctx)
@@ -132,7 +202,11 @@ def archive(
     outcomes = []
     try:
         for source in inputs:
-            outcome = archive_one(source, site=site, session=session, options=options)
+            hint = import_hint(source)
+            if hint is not None:  # an account, publication, feed, export or list: not one post
+                outcome = Outcome(source, Status.FAILED, error=hint)
+            else:
+                outcome = archive_one(source, site=site, session=session, options=options)
             report(outcome)
             outcomes.append(outcome)
     except KeyboardInterrupt:
@@ -237,11 +311,56 @@ def open_account(
         feed = load_feed(source, session=session)
     except MediumArchiveError as exc:
         raise click.ClickException(str(exc)) from exc
+    if len(feed.items) >= FEED_LIMIT and feed.channel.kind in ("user", "publication"):
+        console(f"warning: {source}: {FEED_LIMIT_NOTE}; older posts are not in it")
     feed_batch = import_feed(feed, site=site, session=session, settings=settings, stop=stop)
     return feed_batch, len(feed.items)
 
 
+def open_account_listing(
+    source: str,
+    site: Site,
+    session: Any,
+    settings: ImportSettings,
+    account: AccountSettings,
+    stop: threading.Event,
+    *,
+    drafts: bool,
+) -> tuple[Iterator[Done[Any, Outcome]], int | None]:
+    """The batch of an account (its listing, streamed; else its feed) or a publication (feed)."""
+    origin = os.environ.get(ORIGIN_ENV) or "https://medium.com"
+    try:
+        found = open_account_source(
+            source,
+            session=session,
+            medium_origin=origin,
+            responses=account.responses,
+            warn=lambda message: console(f"warning: {message}"),
+        )
+    except MediumArchiveError as exc:
+        raise click.ClickException(str(exc)) from exc
+    except KeyboardInterrupt:
+        console("interrupted: nothing was archived yet")
+        sys.exit(ExitCode.INTERRUPTED)
+    if found.entries is not None:
+        if drafts:
+            console(
+                "note: drafts are private: an account's listing has none; "
+                "import the account export (--drafts) to archive them"
+            )
+        batch = import_entries(
+            found.entries, site=site, session=session, settings=settings, stop=stop
+        )
+        return batch, None
+    assert found.feed is not None
+    feed = found.feed
+    feed_batch = import_feed(feed, site=site, session=session, settings=account, stop=stop)
+    return feed_batch, len(feed.items)
+
+
 def record_for(item: object, outcome: Outcome) -> dict[str, Any]:
+    if isinstance(item, AccountEntry | ListingStopped):
+        return outcome.as_dict()
     if isinstance(item, ListEntry | ListError):
         return {"line": item.line, **outcome.as_dict()}
     return outcome.as_dict()
@@ -250,6 +369,8 @@ def record_for(item: object, outcome: Outcome) -> dict[str, Any]:
 def failed_entry(item: object, outcome: Outcome) -> str:
     """The lines ``--failed`` writes for one failure: the reason as a comment, then the input."""
     reason = " ".join((outcome.error or outcome.status.value).split())
+    if isinstance(item, AccountEntry):
+        return f"# {reason}\n{item.source}\n"
     if isinstance(item, ListError):
         return f"# {reason}\n"
     if isinstance(item, FeedItem):
@@ -265,7 +386,9 @@ def failed_entry(item: object, outcome: Outcome) -> str:
 @body_option
 @images_option
 @click.option("--drafts", is_flag=True, help="Export/feed: archive drafts too, into _drafts/.")
-@click.option("--responses", is_flag=True, help="Export/feed: archive responses (comments) too.")
+@click.option(
+    "--responses", is_flag=True, help="Export/feed/account: archive responses (comments) too."
+)
 @click.option(
     "--enrich",
     is_flag=True,
@@ -297,6 +420,7 @@ def failed_entry(item: object, outcome: Outcome) -> str:
     hidden=True,
     help="Worker processes for extraction (default: one per CPU when --jobs > 1).",
 )
+@http_options
 @click.pass_context
 def import_(
     ctx: click.Context,
@@ -315,12 +439,16 @@ def import_(
     responses: bool,
     enrich: bool,
 ) -> None:
-    """Archive every post of SOURCE: an account export, a feed, or a list of URLs.
+    """Archive every post of SOURCE: an account, a publication, an export, a feed, or a list.
 
-    SOURCE is Medium's account export (the .zip, or its unpacked folder: published posts to
-    _posts/; drafts only with --drafts; responses only with --responses); @user or an RSS feed
-    URL or saved feed file (full-content items archived, member-only ones fetched as pages); or
-    a LIST (a file, or - for stdin): one URL or saved .html per line.
+    SOURCE is an account: @user, https://medium.com/@user, https://user.medium.com or a custom
+    domain's profile (every published post, listed by Medium's GraphQL endpoint; responses only
+    with --responses; when the listing fails, its RSS feed: only the 10 latest posts); a
+    publication URL (its RSS feed: only the 10 latest posts); Medium's account export (the .zip,
+    or its unpacked folder: published posts to _posts/; drafts only with --drafts; responses only
+    with --responses); an RSS feed URL or saved feed file (full-content items archived,
+    member-only ones fetched as pages); or a LIST (a file, or - for stdin): one URL or saved
+    .html per line.
 
     Blank lines and # comments are skipped; <...> brackets, trailing punctuation and tracking
     parameters are tolerated, and a post named twice is archived once. Posts already in the site
@@ -349,6 +477,15 @@ def import_(
         ctx.call_on_close(lines.close)
         entries = iter_list(lines, file_exists=os.path.isfile)
         batch = import_entries(entries, site=site, session=session, settings=settings, stop=stop)
+    elif kind == "post":
+        total = 1
+        one = [item for item in [parse_line(1, list_path)] if item is not None]
+        batch = import_entries(one, site=site, session=session, settings=settings, stop=stop)
+    elif kind in ("account", "site", "publication"):
+        account = AccountSettings(jobs, drafts, responses, enrich, refresh, settings.options)
+        batch, total = open_account_listing(
+            list_path, site, session, settings, account, stop, drafts=drafts
+        )
     else:
         account = AccountSettings(jobs, drafts, responses, enrich, refresh, settings.options)
         batch, total = open_account(kind, list_path, site, session, account, stop)
@@ -460,6 +597,7 @@ SYNC_EXIT_CODES_HELP = (
     is_flag=True,
     help="Print a JSON report (one record per post, then a summary) instead of lines.",
 )
+@http_options
 @click.pass_context
 def sync(
     ctx: click.Context,

@@ -50,3 +50,7 @@ class StoreError(MediumArchiveError):
 
 class SourceError(MediumArchiveError):
     """A list, feed or account export could not be read."""
+
+
+class CookieFileError(InvalidInput):
+    """A ``--cookies`` file cannot be read or is not a Netscape cookies.txt file."""

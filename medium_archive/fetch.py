@@ -12,11 +12,15 @@ from __future__ import annotations
 import codecs
 import contextlib
 import dataclasses
+import http.cookiejar
+import io
+import json
 import math
 import socket
 import ssl
 import threading
 import time
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -33,7 +37,7 @@ from urllib3.response import BaseHTTPResponse
 from urllib3.util.retry import Retry
 
 from .challenge import is_challenge_page
-from .errors import Blocked, FetchError, PostGone
+from .errors import Blocked, CookieFileError, FetchError, PostGone
 
 if TYPE_CHECKING:
     from bs4.dammit import EncodingDetector
@@ -52,6 +56,7 @@ FEED_ACCEPT = (
     "text/html;q=0.5,*/*;q=0.1"
 )
 IMAGE_ACCEPT = "image/avif,image/webp,image/apng,image/*,*/*;q=0.8"
+JSON_ACCEPT = "application/json"
 
 DEFAULT_TIMEOUT: tuple[float, float] = (10, 30)
 MAX_BYTES = 10 * 1024 * 1024
@@ -259,6 +264,13 @@ class _PoliteAdapter(HTTPAdapter):
         return super().send(request, *args, **kwargs)
 
 
+def _cookie_policy() -> http.cookiejar.CookiePolicy:
+    """As browsers do: a cookie set without a domain (a "host-only" cookie: FALSE in the second
+    column of cookies.txt) goes to its own host only, not to that host's subdomains too."""
+    strict = http.cookiejar.DefaultCookiePolicy.DomainStrictNonDomain
+    return http.cookiejar.DefaultCookiePolicy(strict_ns_domain=strict)
+
+
 class _Session(requests.Session):
     """A `requests.Session` that reads the environment's proxy and CA settings once per host.
 
@@ -271,6 +283,18 @@ class _Session(requests.Session):
         super().__init__()
         self._environment: dict[tuple[Any, ...], _Settings] = {}
         self._environment_lock = threading.Lock()
+
+    def prepare_request(self, request: requests.Request) -> requests.PreparedRequest:
+        """The request, its cookies chosen by `_cookie_policy` (requests merges the session's
+        cookies into a jar of its own, with the lax default policy, for the request and its
+        redirects: that jar gets the strict policy and the Cookie header is made again)."""
+        prepared = super().prepare_request(request)
+        jar = getattr(prepared, "_cookies", None)  # the jar the request and its redirects use
+        if isinstance(jar, http.cookiejar.CookieJar) and len(jar):
+            jar.set_policy(_cookie_policy())
+            prepared.headers.pop("Cookie", None)
+            prepared.prepare_cookies(jar)
+        return prepared
 
     def merge_environment_settings(
         self, url: Any, proxies: Any, stream: Any, verify: Any, cert: Any
@@ -297,18 +321,21 @@ def make_session(
     backoff: float = 0.5,
     pool_size: int = 10,
     limiter: HostLimiter | None = None,
+    cookies: http.cookiejar.CookieJar | None = None,
 ) -> requests.Session:
     """A session for fetching Medium: browser-like headers, retries with backoff, pooling.
 
     Share one session (and so one ``limiter``) between the worker threads of a batch;
     ``pool_size`` should be at least the number of workers. Without a ``limiter`` requests are
     not paced, but a 429 / Retry-After still holds back every thread using this session.
+    ``cookies`` (from `load_cookies`) are sent only to the hosts and paths they belong to.
     """
     retry = PoliteRetry(
         total=retries,
         backoff_factor=backoff,
         status_forcelist=RETRY_STATUSES,
-        allowed_methods=frozenset({"GET", "HEAD"}),
+        # POST too: the only POSTs are read-only GraphQL queries (`post_json`), safe to repeat.
+        allowed_methods=frozenset({"GET", "HEAD", "POST"}),
         respect_retry_after_header=True,
         raise_on_status=False,
         limiter=limiter if limiter is not None else HostLimiter(math.inf),
@@ -321,7 +348,92 @@ def make_session(
     session.headers.update(
         {"User-Agent": user_agent, "Accept": HTML_ACCEPT, "Accept-Language": "en-US,en;q=0.9"}
     )
+    session.cookies.set_policy(_cookie_policy())
+    if cookies is not None:
+        session.cookies.update(cookies)  # copies each cookie with its domain, path and flags
     return session
+
+
+# --- cookies ----------------------------------------------------------------------------------
+
+_NETSCAPE_HEADER = "# Netscape HTTP Cookie File\n"
+_HTTPONLY_PREFIX = "#HttpOnly_"
+
+
+def load_cookies(path: str) -> http.cookiejar.MozillaCookieJar:
+    """The cookies of a Netscape ``cookies.txt`` file (what browser cookie-export extensions,
+    curl and yt-dlp write), read by the standard library's `MozillaCookieJar`.
+
+    Lenient where exporters differ: the header line may be missing, lines may end in CRLF, a
+    domain's "include subdomains" flag may disagree with its leading dot, and an expiry of 0
+    means a session cookie (sent, not expired). Raises `CookieFileError` with a one-line message
+    that names the file and a line number, never a cookie's name or value.
+    """
+    where = f"--cookies {path}"
+    try:
+        with open(path, encoding="utf-8-sig", errors="replace", newline="") as fh:
+            text = fh.read(MAX_BYTES + 1)
+    except IsADirectoryError:
+        raise CookieFileError(f"{where}: a folder, not a cookies.txt file") from None
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise CookieFileError(f"{where}: cannot read the file ({reason})") from None
+    if len(text) > MAX_BYTES:
+        raise CookieFileError(f"{where}: over {_size(MAX_BYTES)}; not a cookies.txt file")
+    lines = [_NETSCAPE_HEADER]
+    for number, line in enumerate(text.splitlines(), start=1):
+        fixed = _cookie_line(line, number, where)
+        if fixed:
+            lines.append(fixed + "\n")
+    if len(lines) == 1:
+        raise CookieFileError(
+            f"{where}: holds no cookies; export them in the Netscape cookies.txt format"
+        )
+    jar = http.cookiejar.MozillaCookieJar()
+    try:
+        # The documented load() takes only a file name; this is what it runs on the open file.
+        # Its warning on an unexpected error would print a traceback: the error says it all.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            jar._really_load(  # type: ignore[attr-defined]
+                io.StringIO("".join(lines)), path, True, True
+            )
+    except (http.cookiejar.LoadError, ValueError) as exc:  # never show the line: a secret
+        raise CookieFileError(f"{where}: not a valid Netscape cookies.txt file") from exc
+    for cookie in jar:
+        if cookie.expires == 0:  # exporters write 0 for a browser-session cookie
+            cookie.expires = None
+            cookie.discard = True
+    return jar
+
+
+def _cookie_line(line: str, number: int, where: str) -> str:
+    """One line of a cookies file made regular for `MozillaCookieJar`, or "" to skip it."""
+    stripped = line.strip()
+    if not stripped or (stripped.startswith("#") and not stripped.startswith(_HTTPONLY_PREFIX)):
+        return ""
+    prefix = ""
+    body = line.rstrip("\r\n")
+    if body.startswith(_HTTPONLY_PREFIX):
+        prefix, body = _HTTPONLY_PREFIX, body[len(_HTTPONLY_PREFIX) :]
+    fields = body.split("\t")
+    if len(fields) != 7:
+        hint = (
+            "a JSON cookie export? export in the Netscape cookies.txt format"
+            if stripped[:1] in "[{"
+            else "a cookie line has 7 tab-separated fields"
+        )
+        raise CookieFileError(f"{where}: line {number} is not a cookie line ({hint})")
+    domain, _flag, path, secure, expires, name, value = fields
+    if not domain.strip() or not path.startswith("/"):
+        raise CookieFileError(f"{where}: line {number} has no domain or no path")
+    expires = expires.strip()
+    whole = expires.split(".", 1)[0].lstrip("-")
+    if expires and not (whole.isdigit() and len(whole) <= 15):
+        raise CookieFileError(f"{where}: line {number} has an expiry that is not a number")
+    flag = "TRUE" if domain.startswith(".") else "FALSE"
+    secure = "TRUE" if secure.strip().upper() == "TRUE" else "FALSE"
+    return prefix + "\t".join((domain.strip(), flag, path, secure, expires, name, value))
 
 
 # --- fetching ---------------------------------------------------------------------------------
@@ -407,6 +519,49 @@ def fetch_bytes(
     return Blob(
         url, response.url, response.status_code, content_type, data, headers, new_etag, new_modified
     )
+
+
+def post_json(
+    session: requests.Session,
+    url: str,
+    payload: Any,
+    *,
+    timeout: float | tuple[float, float] = DEFAULT_TIMEOUT,
+    max_bytes: int = MAX_BYTES,
+) -> Blob:
+    """POST ``payload`` as JSON (a read-only GraphQL query) and return the answer undecoded.
+
+    Paced, retried and told Retry-After like every request of the session. Raises `Blocked`
+    for a bot challenge (by header, or an HTML challenge page in any status) and `FetchError`
+    for an HTTP error or a network failure; the caller checks that the body is the JSON it wants.
+    """
+    body = json.dumps(payload).encode("utf-8")
+    headers = {"Accept": JSON_ACCEPT, "Content-Type": "application/json"}
+    with _translated_errors(url, timeout):
+        response = session.post(url, data=body, headers=headers, timeout=timeout, stream=True)
+        try:
+            headers_in = _lowered(response)
+            content_type = headers_in.get("content-type", "")
+            status = response.status_code
+            if _is_challenge_header(response.headers.get("cf-mitigated")):
+                raise _blocked(url, status)
+            data = _read_head(response, max_bytes) if status >= 400 else b""
+            if status < 400:
+                data = _read_body(url, response, max_bytes)
+        finally:
+            response.close()
+    html_or_refused = _media_type(content_type) in HTML_TYPES or status in _CHALLENGE_STATUSES
+    if html_or_refused and is_challenge_page(decode_body(data[:_CHALLENGE_SCAN_BYTES])):
+        raise _blocked(url, status)
+    if status >= 400:
+        attempts = _attempts(response)
+        tried = f" after {attempts} attempts" if attempts > 1 else ""
+        raise FetchError(
+            f"{url}: HTTP {status} {_reason(response)}{tried}; {_status_hint(status)}",
+            url=url,
+            status=status,
+        )
+    return Blob(url, response.url, status, content_type, data, headers_in)
 
 
 def decode_body(data: bytes, content_type: str = "") -> str:
@@ -573,7 +728,8 @@ def _size(n: int) -> str:
 def _blocked(url: str, status: int) -> Blocked:
     return Blocked(
         f"{url}: blocked by Cloudflare's bot check (HTTP {status}); open the post in a browser, "
-        "save the page (Ctrl+S) and archive the saved .html file",
+        "save the page (Ctrl+S) and archive the saved .html file, or pass the browser's "
+        "cookies and user agent (--cookies cookies.txt --user-agent UA)",
         url=url,
         status=status,
     )

@@ -373,7 +373,8 @@ def test_cf_mitigated_challenge_is_blocked_and_not_retried(server: HTTPServer, s
         fetch_page(session(retries=3), url, timeout=FAST)
     assert str(caught.value) == (
         f"{url}: blocked by Cloudflare's bot check (HTTP {status}); open the post in a browser, "
-        "save the page (Ctrl+S) and archive the saved .html file"
+        "save the page (Ctrl+S) and archive the saved .html file, or pass the browser's cookies "
+        "and user agent (--cookies cookies.txt --user-agent UA)"
     )
     assert caught.value.status == status
     assert len(server.log) == 1

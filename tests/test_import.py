@@ -175,7 +175,9 @@ def test_a_challenge_page_fails_its_post_only(site: Site, tmp_path: Path, proces
     assert set(archived(root)) == {site.farm.post_id(n) for n in (0, 1, 3)}
     errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
     assert errors == [f"error: {urls[2]}: blocked by Cloudflare's bot check (HTTP 200); open the "
-                      "post in a browser, save the page (Ctrl+S) and archive the saved .html file"]
+                      "post in a browser, save the page (Ctrl+S) and archive the saved .html file, "
+                      "or pass the browser's cookies and user agent (--cookies cookies.txt "
+                      "--user-agent UA)"]
 
 
 def test_a_re_run_skips_archived_posts_without_fetching_them(site: Site, tmp_path: Path) -> None:

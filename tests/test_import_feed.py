@@ -62,7 +62,7 @@ def serve_feed(server: HTTPServer, data: bytes, path: str = "/feed/@someone") ->
 def test_user_handles_and_feed_urls_are_feed_sources(tmp_path: Path) -> None:
     assert feed_url_for("@enkiv2") == "https://medium.com/feed/@enkiv2"
     assert feed_url_for("https://medium.com/feed/@enkiv2") == "https://medium.com/feed/@enkiv2"
-    assert source_kind("@enkiv2") == "feed"
+    assert source_kind("@enkiv2") == "account"  # listed by GraphQL; its feed is the fallback
     assert source_kind("https://medium.com/feed/the-archivist") == "feed"
     assert source_kind("http://127.0.0.1:8080/feed/@someone") == "feed"
     saved = tmp_path / "saved.xml"

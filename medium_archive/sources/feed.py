@@ -182,7 +182,8 @@ def parse_feed(data: bytes, feed_url: str) -> Feed:
         if is_challenge_page(text):
             raise Blocked(
                 f"{feed_url}: Cloudflare answered with a bot challenge instead of the feed; "
-                "try again later or give a saved copy of the feed",
+                "try again later, give a saved copy of the feed, or pass the browser's cookies "
+                "and user agent (--cookies cookies.txt --user-agent UA)",
                 url=feed_url,
             )
         raise SourceError(f"{feed_url}: not an RSS feed (no <rss><channel>); check the feed URL")
