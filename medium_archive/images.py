@@ -97,7 +97,7 @@ def localize_images(
     fetched and the others keep their remote URL silently.
     """
     try:
-        folder = site.assets_dir(post.id)
+        folder = site.image_folder(post)
     except MediumArchiveError as exc:
         return post, (f"images not saved: {exc}",)
     results: dict[str, Saved] = {}
@@ -247,8 +247,9 @@ def extension_for(media: str, url_ext: str) -> str:
 
 
 def site_path(site: Site, path: Path) -> str:
-    """The site-absolute URL path of a file in the site: ``/assets/<post-id>/<file>``."""
-    return "/" + site.relative(path)
+    """How the post links a file saved in the site: ``/assets/<post-id>/<file>`` (Jekyll), or
+    the file name beside the post in its bundle (Hugo); see `Site.image_link`."""
+    return site.image_link(path)
 
 
 def fetch_reason(url: str, exc: FetchError) -> str:

@@ -211,7 +211,7 @@ class Syncer:
         )
         images = self.settings.images
         if images is None:
-            images = uses_local_images(body, known.post_id)
+            images = self.site.uses_local_images(body, known.post_id)
         if images:  # a dry run only links images already saved: it downloads nothing
             loaded = archive.localize(
                 loaded, site=self.site, session=self.session, download=not self.settings.dry_run
