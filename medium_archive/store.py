@@ -62,7 +62,16 @@ HUGO_LEGACY_CONFIGS = ("config.toml", "config.yaml", "config.yml", "config.json"
 POST_SUFFIXES = (".md", ".markdown", ".html")
 #: The top-level keys the index keeps (see `ArchivedFile`).
 INDEX_KEYS = frozenset(
-    {"identifier", "url", "isBasedOnUrl", "title", "datePublished", "dateModified", "_archive"}
+    {
+        "identifier",
+        "url",
+        "canonical_url",
+        "isBasedOnUrl",
+        "title",
+        "datePublished",
+        "dateModified",
+        "_archive",
+    }
 )
 _FILE_MODE = 0o644
 #: The ``_archive.contentHash`` line `frontmatter.dumps_with_hash` writes.
@@ -204,11 +213,12 @@ def _select_top_level(yaml_text: str, keys: Collection[str]) -> str | None:
 
 
 def post_id_of(meta: Mapping[str, Any]) -> str | None:
-    """The post id of front matter: ``identifier``, else from ``url``, else ``isBasedOnUrl``."""
+    """The post id of front matter: ``identifier``, else from ``url`` (``canonical_url`` in a
+    Hugo site, which has no ``url``), else ``isBasedOnUrl``."""
     identifier = meta.get("identifier")
     if isinstance(identifier, str) and urls.POST_ID_RE.match(identifier):
         return identifier
-    for key in ("url", "isBasedOnUrl"):
+    for key in ("url", "canonical_url", "isBasedOnUrl"):
         value = meta.get(key)
         if isinstance(value, str) and value:
             found = urls.post_id_from_url(value)
@@ -229,7 +239,7 @@ def archived_file(post_id: str, rel_path: str, meta: Mapping[str, Any]) -> Archi
         post_id=post_id,
         path=rel_path,
         is_based_on_url=_text(meta, "isBasedOnUrl"),
-        url=_text(meta, "url"),
+        url=_text(meta, "url") or _text(meta, "canonical_url"),
         title=_text(meta, "title"),
         date_published=_text(meta, "datePublished"),
         date_modified=_text(meta, "dateModified"),
