@@ -12,11 +12,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from importlib import resources
-from importlib.abc import Traversable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .errors import StoreError
 from .store import write_atomic
+
+if TYPE_CHECKING:  # importlib.abc's name is deprecated from Python 3.12 on
+    from importlib.resources.abc import Traversable
 
 __all__ = ["plant", "starter_files"]
 

@@ -226,3 +226,23 @@ def test_older_files_get_the_new_keys_when_rewritten_then_stay_put(
     meta, _ = frontmatter.loads(post.read_text(encoding="utf-8"))
     assert [k for k in SITE_KEYS if k in meta] == ["date", "last_modified_at", "canonical_url"]
     assert list(meta)[-3:] == ["date", "last_modified_at", "canonical_url"]
+
+
+def test_every_starter_file_is_package_data() -> None:
+    """pyproject's package-data patterns ship every starter file in the wheel."""
+    import fnmatch
+
+    pyproject = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    table = r"\[tool\.setuptools\.package-data\]\nmedium_archive = \[(.*?)\]"
+    block = re.search(table, pyproject, re.S)
+    assert block is not None
+    patterns = re.findall(r'"([^"]+)"', block.group(1))
+    shipped = ROOT / "medium_archive" / "starter"
+    files = [p.relative_to(ROOT / "medium_archive").as_posix() for p in shipped.rglob("*")]
+    files = [f for f in files if (ROOT / "medium_archive" / f).is_file()]
+    assert len(files) == len(list(starter_files())) == 5
+    for rel in files:
+        assert any(
+            fnmatch.fnmatch(rel, pattern) and rel.count("/") == pattern.count("/")
+            for pattern in patterns
+        ), rel
