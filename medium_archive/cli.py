@@ -12,6 +12,7 @@ import os
 import sys
 import threading
 import time
+import weakref
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, NoReturn, TextIO
@@ -123,19 +124,19 @@ def open_site(
         from .starter import plant
 
         def plant_starter() -> None:
-            _PLANTED[site.root] = plant(site.root)
+            _PLANTED[site] = plant(site.root)
 
         site.before_first_write = plant_starter
     return site
 
 
-#: The starter files planted in each site root during this run (see `open_site`).
-_PLANTED: dict[Path, list[str]] = {}
+#: The starter files planted in each site during this run (see `open_site`).
+_PLANTED: weakref.WeakKeyDictionary[Site, list[str]] = weakref.WeakKeyDictionary()
 
 
 def announce_starter(site: Site) -> None:
     """Say on stderr that a starter site was planted, and how to read it."""
-    planted = _PLANTED.pop(site.root, None)
+    planted = _PLANTED.pop(site, None)
     if planted:
         where = shown_path(site.root) or "."
         console(
