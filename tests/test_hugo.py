@@ -386,3 +386,22 @@ def test_repair_in_a_hugo_site_drops_url_and_adds_hugo_keys(tmp_path: Path) -> N
     assert "last_modified_at" not in meta
     again = run("repair", "--site", str(root), "--check")
     assert again.exit_code == 0 and again.stdout == ""
+
+
+def test_import_in_worker_processes_keeps_the_chosen_layout(tmp_path: Path) -> None:
+    posts = corpus_posts()[:4]
+    listing = tmp_path / "list.txt"
+    listing.write_text("".join(f"{page}\n" for page, _ in posts), encoding="utf-8")
+    root = tmp_path / "empty"  # nothing tells a worker process it is a Hugo site but the option
+    result = run(
+        "import", str(listing), "--site", str(root), "--generator", "hugo",
+        "--jobs", "2", "--processes", "2",
+    )
+    assert result.exit_code == 0, result.stderr
+    written = sorted(p.relative_to(root).as_posix() for p in root.rglob("*.md"))
+    assert len(written) == len({t["post_id"] for _, t in posts})
+    assert all(re.fullmatch(r"content/posts/[a-z0-9-]+/index\.md", w) for w in written), written
+    for path in root.rglob("index.md"):
+        meta = meta_of(path)
+        assert meta["sourcePath"] == path.relative_to(root).as_posix()
+        assert "url" not in meta and "lastmod" in meta
