@@ -83,8 +83,8 @@ def images_option(fn: Any) -> Any:
     return click.option(
         "--images",
         is_flag=True,
-        help="Save content images under assets/<post-id>/ and link them there; an image that "
-        "cannot be saved keeps its remote URL (with a warning).",
+        help="Save content images under assets/<post-id>/ (Hugo: beside the post in its bundle) "
+        "and link them there; an image that cannot be saved keeps its remote URL (with a warning).",
     )(fn)
 
 
