@@ -20,7 +20,7 @@ from .errors import ExtractError, MediumArchiveError, NotAPost, PostGone
 from .extract import extract_post
 from .model import Post
 from .sources import export as export_source
-from .store import Site
+from .store import Generator, Site
 from .urls import check_url
 
 BodyFormat = Literal["markdown", "html"]
@@ -218,32 +218,46 @@ def prepare_post(loaded: Loaded, *, site: Site, options: Options, source: str) -
     rel_path = site.path_for(post)
     body = render_body(post, options.body_format)
     meta = frontmatter.front_matter(
-        post, source_path=rel_path, body_markdown=body, archive=archive_meta(loaded)
+        post,
+        source_path=rel_path,
+        body_markdown=body,
+        archive=archive_meta(loaded),
+        generator=site.generator,
     )
     text = frontmatter.dumps_with_hash({**meta, "sourcePath": rel_path}, body)
     return Prepared(source, post.id, rel_path, meta, body, post.warnings, text)
 
 
 @functools.lru_cache(maxsize=8)
-def _site_at(site_root: str) -> Site:
+def _site_at(site_root: str, generator: Generator | None = None) -> Site:
     """The `Site` a worker process names paths in (only `Site.path_for`, which reads nothing
     from disk, is used there: one instance per root, not one resolved path per page)."""
-    return Site(Path(site_root))
+    return Site(Path(site_root), generator)
 
 
-def parse_saved(source: str, site_root: str, options: Options) -> Prepared:
+def parse_saved(
+    source: str, site_root: str, options: Options, generator: Generator | None = None
+) -> Prepared:
     """Read and render a saved file (pure CPU and reads; safe to run in a worker process)."""
-    site = _site_at(site_root)
+    site = _site_at(site_root, generator)
     return prepare_post(load_saved(source), site=site, options=options, source=source)
 
 
-def prepare_at(loaded: Loaded, site_root: str, options: Options, source: str) -> Prepared:
+def prepare_at(
+    loaded: Loaded,
+    site_root: str,
+    options: Options,
+    source: str,
+    generator: Generator | None = None,
+) -> Prepared:
     """Render a loaded post (pure CPU; safe to run in a worker process)."""
-    return prepare_post(loaded, site=_site_at(site_root), options=options, source=source)
+    site = _site_at(site_root, generator)
+    return prepare_post(loaded, site=site, options=options, source=source)
 
 
 def localize(loaded: Loaded, *, site: Site, session: Any, download: bool = True) -> Loaded:
-    """The post with its images saved under ``assets/<post-id>/`` (``--images``).
+    """The post with its images saved in the site (``--images``): under ``assets/<post-id>/``,
+    or beside a Hugo post in its bundle.
 
     Runs where the post was fetched (it makes requests), before the post is rendered; an image
     that cannot be saved keeps its remote URL and adds a warning to the post.
@@ -266,10 +280,17 @@ def load_page(page: fetch.Page, source: str) -> Loaded:
     return load_fetched(text, page.final_url, source, *validators, checked=bool(page.raw))
 
 
-def parse_page(page: fetch.Page, source: str, site_root: str, options: Options) -> Prepared:
+def parse_page(
+    page: fetch.Page,
+    source: str,
+    site_root: str,
+    options: Options,
+    generator: Generator | None = None,
+) -> Prepared:
     """Decode, extract and render a fetched page (pure CPU; safe to run in a worker process)."""
     loaded = load_page(page, source)
-    return prepare_post(loaded, site=_site_at(site_root), options=options, source=source)
+    site = _site_at(site_root, generator)
+    return prepare_post(loaded, site=site, options=options, source=source)
 
 
 def write_prepared(prepared: Prepared, *, site: Site) -> Outcome:

@@ -300,6 +300,7 @@ class _Parser:
     def __init__(self, pool: Executor | None, site: Site, options: Options) -> None:
         self.pool = pool
         self.site_root = str(site.root)
+        self.generator = site.generator
         self.options = options
 
     def _run(self, fn: Callable[..., R], *args: Any) -> R:
@@ -310,18 +311,20 @@ class _Parser:
     def saved(self, source: str, localize: Localize | None = None) -> Prepared:
         if localize is not None:
             return self._render(self._run(archive.load_saved, source), source, localize)
-        return self._run(archive.parse_saved, source, self.site_root, self.options)
+        return self._run(archive.parse_saved, source, self.site_root, self.options, self.generator)
 
     def fetched(self, page: fetch.Page, source: str, localize: Localize | None = None) -> Prepared:
         """The page decoded (when fetched undecoded), extracted and rendered, in the pool."""
         if localize is not None:
             return self._render(self._run(archive.load_page, page, source), source, localize)
-        return self._run(archive.parse_page, page, source, self.site_root, self.options)
+        args = (page, source, self.site_root, self.options, self.generator)
+        return self._run(archive.parse_page, *args)
 
     def _render(self, loaded: archive.Loaded, source: str, localize: Localize) -> Prepared:
         """Extracted in the pool, images saved here (the fetching thread), rendered in the pool."""
         loaded = localize(loaded)
-        return self._run(archive.prepare_at, loaded, self.site_root, self.options, source)
+        args = (loaded, self.site_root, self.options, source, self.generator)
+        return self._run(archive.prepare_at, *args)
 
 
 class _Importer:

@@ -12,6 +12,7 @@ import os
 import sys
 import threading
 import time
+import weakref
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, NoReturn, TextIO
@@ -35,7 +36,7 @@ from .errors import MediumArchiveError
 from .sources.account import FEED_LIMIT, FEED_LIMIT_NOTE, AccountEntry, ListingStopped
 from .sources.feed import FeedItem
 from .sources.urllist import ListEntry, ListError, count_entries, iter_list, parse_line
-from .store import Site
+from .store import GENERATORS, Generator, Site, detect_generator, is_empty_folder
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -61,7 +62,18 @@ def site_option(fn: Any) -> Any:
         type=click.Path(file_okay=False, path_type=Path),
         default=".",
         show_default=True,
-        help="The site root (a Jekyll site): posts go to _posts/, drafts to _drafts/.",
+        help="The site root: a Jekyll site (posts go to _posts/, drafts to _drafts/; a new or "
+        "empty folder gets a starter site) or a Hugo site (page bundles in content/posts/).",
+    )(fn)
+
+
+def generator_option(fn: Any) -> Any:
+    return click.option(
+        "--generator",
+        type=click.Choice(GENERATORS),
+        default=None,
+        help="Lay the site out for this generator (default: hugo for a folder with a Hugo "
+        "config, else jekyll).",
     )(fn)
 
 
@@ -80,8 +92,8 @@ def images_option(fn: Any) -> Any:
     return click.option(
         "--images",
         is_flag=True,
-        help="Save content images under assets/<post-id>/ and link them there; an image that "
-        "cannot be saved keeps its remote URL (with a warning).",
+        help="Save content images under assets/<post-id>/ (Hugo: beside the post in its bundle) "
+        "and link them there; an image that cannot be saved keeps its remote URL (with a warning).",
     )(fn)
 
 
@@ -153,20 +165,78 @@ def make_session(ctx: click.Context, **kwargs: Any) -> Any:
     return session
 
 
-def open_site(site_root: Path) -> Site:
+HUGO_HTML_BODY = (
+    "--body html: Hugo omits raw HTML from Markdown files unless the site sets "
+    "markup.goldmark.renderer.unsafe = true, so a Hugo site gets Markdown bodies; "
+    "drop --body html (or use --generator jekyll)"
+)
+
+
+def open_site(
+    site_root: Path,
+    generator: str | None = None,
+    *,
+    body_format: str | None = None,
+    starter: bool = False,
+) -> Site:
+    """The site; with ``starter``, a new or empty folder gets the starter Jekyll site when the
+    first post is written (`announce_starter` says so)."""
     if site_root.exists() and not site_root.is_dir():
         raise click.UsageError(f"--site {site_root}: not a directory")
-    return Site(site_root)
+    chosen: Generator = "hugo" if generator == "hugo" else "jekyll"
+    empty = starter and is_empty_folder(site_root)
+    site = Site(site_root, chosen if generator else detect_generator(site_root))
+    if site.is_hugo and body_format == "html":
+        raise click.UsageError(HUGO_HTML_BODY)
+    if empty and not site.is_hugo:
+        from .starter import plant
+
+        def plant_starter() -> None:
+            _PLANTED[site] = plant(site.root)
+
+        site.before_first_write = plant_starter
+    return site
 
 
-def report(outcome: Outcome) -> None:
+#: The starter files planted in each site during this run (see `open_site`).
+_PLANTED: weakref.WeakKeyDictionary[Site, list[str]] = weakref.WeakKeyDictionary()
+
+
+def announce_starter(site: Site) -> None:
+    """Say on stderr that a starter site was planted, and how to read it."""
+    planted = _PLANTED.pop(site, None)
+    if planted:
+        where = shown_path(site.root) or "."
+        console(
+            f"new site: wrote a starter Jekyll site in {where} ({', '.join(planted)}); "
+            f"read it with `jekyll serve` there (medium-archive only writes _posts/, _drafts/ "
+            "and assets/ from now on)"
+        )
+
+
+def shown_path(path: Path) -> str:
+    """A path as printed: relative to the current directory when it is inside it, else
+    absolute, so that it can be used from where the user stands."""
+    absolute = Path(path).absolute()
+    try:
+        return absolute.relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return str(absolute)
+
+
+def shown(site: Site, rel_path: str) -> str:
+    """A site-relative path (an `Outcome`'s) as printed (`shown_path`)."""
+    return shown_path(site.root / rel_path) if rel_path else rel_path
+
+
+def report(outcome: Outcome, site: Site) -> None:
     """Echo one outcome: the path on stdout, anything else on stderr."""
     for warning in outcome.warnings:
         console(f"warning: {outcome.input}: {warning}")
     if outcome.status in (Status.FAILED, Status.GONE, Status.CONFLICT):
         console(f"error: {outcome.error}")
     elif outcome.path:
-        click.echo(outcome.path)
+        click.echo(shown(site, outcome.path))
 
 
 def exit_code_for(outcomes: Iterable[Outcome]) -> ExitCode:
@@ -176,27 +246,34 @@ def exit_code_for(outcomes: Iterable[Outcome]) -> ExitCode:
 @click.group(context_settings=CONTEXT_SETTINGS, epilog=EXIT_CODES_HELP)
 @click.version_option(__version__, "-V", "--version", prog_name="medium-archive")
 def cli() -> None:
-    """Archive Medium posts as Markdown files with YAML front matter in a Jekyll site."""
+    """Archive Medium posts as Markdown files with YAML front matter in a Jekyll or Hugo site."""
 
 
 @cli.command(epilog=EXIT_CODES_HELP)
 @click.argument("inputs", nargs=-1, required=True, metavar="URL_OR_FILE...")
 @site_option
+@generator_option
 @body_option
 @images_option
 @http_options
 @click.pass_context
 def archive(
-    ctx: click.Context, inputs: tuple[str, ...], site_root: Path, body_format: str, images: bool
+    ctx: click.Context,
+    inputs: tuple[str, ...],
+    site_root: Path,
+    generator: str | None,
+    body_format: str,
+    images: bool,
 ) -> None:
     """Archive posts given as URLs or saved .html pages; print each archived file's path.
 
     A URL may be any Medium post URL (medium.com/@user/slug-ID, medium.com/p/ID, a publication's
     custom domain, with or without ?source= tracking). A file may be a page saved from a browser
     or curl, or a post file from Medium's account export. An account (@user, a profile URL), a
-    publication, a feed, an export or a list of URLs is refused in one line: use import.
+    publication, a feed, an export or a list of URLs is refused in one line: use import. Paths are
+    printed relative to the current directory when the site is inside it, else absolute.
     """
-    site = open_site(site_root)
+    site = open_site(site_root, generator, body_format=body_format, starter=True)
     session = make_session(ctx)
     options = Options(body_format="html" if body_format == "html" else "markdown", images=images)
     outcomes = []
@@ -207,13 +284,15 @@ def archive(
                 outcome = Outcome(source, Status.FAILED, error=hint)
             else:
                 outcome = archive_one(source, site=site, session=session, options=options)
-            report(outcome)
+            report(outcome, site)
             outcomes.append(outcome)
     except KeyboardInterrupt:
+        announce_starter(site)
         console(
             "interrupted: every post written so far is complete; run the command again to finish"
         )
         sys.exit(ExitCode.INTERRUPTED)
+    announce_starter(site)
     sys.exit(exit_code_for(outcomes))
 
 
@@ -223,16 +302,18 @@ def archive(
 )
 @click.argument("paths", nargs=-1, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @site_option
+@generator_option
 @click.option("--check", is_flag=True, help="Only report files that need repair; write nothing.")
-def repair(paths: tuple[Path, ...], site_root: Path, check: bool) -> None:
+def repair(paths: tuple[Path, ...], site_root: Path, generator: str | None, check: bool) -> None:
     """Clean up existing archive files in place (entities, spaces, dates, app links).
 
     Works on files written by any tool, the earlier archiver's format included. Without PATHS,
-    every post under the site's _posts/ and _drafts/ is checked.
+    every post under the site's _posts/ and _drafts/ (Hugo: content/posts/) is checked. Files
+    get the generator's keys they lack (date, last_modified_at or lastmod, canonical_url).
     """
     from .repair import repair_site
 
-    site = open_site(site_root)
+    site = open_site(site_root, generator)
     needs = failed = 0
     try:
         for result in repair_site(site, list(paths) or None, check=check):
@@ -241,7 +322,7 @@ def repair(paths: tuple[Path, ...], site_root: Path, check: bool) -> None:
                 console(f"error: {result.path}: {result.error}")
             elif result.changed:
                 needs += 1
-                click.echo(f"{'needs repair' if check else 'repaired'}: {result.path}")
+                click.echo(f"{'needs repair' if check else 'repaired'}: {shown_path(result.path)}")
     except MediumArchiveError as exc:
         raise click.ClickException(str(exc)) from exc
     console(
@@ -383,6 +464,7 @@ def failed_entry(item: object, outcome: Outcome) -> str:
 @cli.command(name="import", epilog=EXIT_CODES_HELP)
 @click.argument("list_path", metavar="SOURCE", type=click.Path(allow_dash=True))
 @site_option
+@generator_option
 @body_option
 @images_option
 @click.option("--drafts", is_flag=True, help="Export/feed: archive drafts too, into _drafts/.")
@@ -426,6 +508,7 @@ def import_(
     ctx: click.Context,
     list_path: str,
     site_root: Path,
+    generator: str | None,
     body_format: str,
     images: bool,
     jobs: int,
@@ -458,7 +541,7 @@ def import_(
     """
     from .fetch import HostLimiter
 
-    site = open_site(site_root)
+    site = open_site(site_root, generator, body_format=body_format, starter=True)
     kind = source_kind(list_path)
     session = make_session(ctx, pool_size=jobs, limiter=HostLimiter(rate))
     if processes is None:
@@ -501,7 +584,7 @@ def import_(
             for done in batch:
                 item, outcome = done.item, done.result
                 tally.add(outcome)
-                echo_outcome(progress, outcome, json_mode=report_json is not None)
+                echo_outcome(progress, outcome, json_mode=report_json is not None, site=site)
                 if report_json is not None:
                     report_json.add(record_for(item, outcome))
                 if outcome.failed and failed_file is not None:
@@ -515,6 +598,7 @@ def import_(
             raise click.ClickException(str(exc)) from exc
         finally:
             progress.close()
+    announce_starter(site)
     notes = ["stopped at the first failure (--fail-fast)"] if stopped_early else []
     finish_batch("import", tally, progress, report_json, received, notes, failed=tally.failed > 0)
 
@@ -545,7 +629,9 @@ def finish_batch(
     sys.exit(ExitCode.FAILED if failed else ExitCode.OK)
 
 
-def echo_outcome(progress: Progress, outcome: Outcome, *, json_mode: bool) -> None:
+def echo_outcome(
+    progress: Progress, outcome: Outcome, *, json_mode: bool, site: Site | None = None
+) -> None:
     """One finished input: its path on stdout (unless --json), problems on stderr."""
     for warning in outcome.warnings:
         if outcome.status is Status.DUPLICATE:
@@ -555,7 +641,7 @@ def echo_outcome(progress: Progress, outcome: Outcome, *, json_mode: bool) -> No
     if outcome.failed or outcome.status is Status.CONFLICT:
         progress.echo(f"error: {outcome.error}", err=True)
     elif outcome.path and outcome.status in WRITTEN and not json_mode:
-        progress.echo(outcome.path)
+        progress.echo(shown(site, outcome.path) if site is not None else outcome.path)
 
 
 # --- sync -----------------------------------------------------------------------------------
@@ -570,6 +656,7 @@ SYNC_EXIT_CODES_HELP = (
 @cli.command(epilog=SYNC_EXIT_CODES_HELP)
 @click.argument("paths", nargs=-1, type=click.Path(dir_okay=False, path_type=Path))
 @site_option
+@generator_option
 @click.option(
     "--body",
     "body_format",
@@ -603,6 +690,7 @@ def sync(
     ctx: click.Context,
     paths: tuple[Path, ...],
     site_root: Path,
+    generator: str | None,
     body_format: str | None,
     jobs: int,
     rate: float,
@@ -623,7 +711,7 @@ def sync(
     from .fetch import HostLimiter
     from .sync import SyncSettings, sync_site
 
-    site = open_site(site_root)
+    site = open_site(site_root, generator, body_format=body_format)
     session = make_session(ctx, pool_size=jobs, limiter=HostLimiter(rate))
     settings = SyncSettings(
         jobs=jobs,
@@ -643,7 +731,9 @@ def sync(
             ):
                 outcome = done.result
                 tally.add(outcome)
-                echo_sync_outcome(progress, outcome, dry_run=dry_run, json_mode=as_json)
+                echo_sync_outcome(
+                    progress, outcome, dry_run=dry_run, json_mode=as_json, site=site
+                )
                 if report_json is not None:
                     report_json.add({**outcome.as_dict(), "changes": list(outcome.changes)})
                 progress.step()
@@ -658,7 +748,12 @@ def sync(
 
 
 def echo_sync_outcome(
-    progress: Progress, outcome: Outcome, *, dry_run: bool, json_mode: bool
+    progress: Progress,
+    outcome: Outcome,
+    *,
+    dry_run: bool,
+    json_mode: bool,
+    site: Site | None = None,
 ) -> None:
     """One synced post: updates on stdout (every post with --dry-run), problems on stderr."""
     for warning in outcome.warnings:
@@ -669,8 +764,9 @@ def echo_sync_outcome(
     if json_mode:
         return
     changes = f" ({', '.join(outcome.changes)})" if outcome.changes else ""
+    path = shown(site, outcome.path) if site is not None else outcome.path
     if outcome.status is Status.UPDATED:
         verb = "would update" if dry_run else "updated"
-        progress.echo(f"{verb}: {outcome.path}{changes}")
+        progress.echo(f"{verb}: {path}{changes}")
     elif dry_run:
-        progress.echo(f"{outcome.status.value}: {outcome.path}")
+        progress.echo(f"{outcome.status.value}: {path}")

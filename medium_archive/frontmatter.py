@@ -20,6 +20,15 @@ with a trailing ``…`` it is at most 300 characters.
       lastModified: <the Last-Modified header, verbatim>    # only when the server sent one
       contentHash: sha256:<64 hex>                          # content_hash() of this very file
 
+Site-generator keys come last (after ``_archive``), each only when known, so that Jekyll, Hugo
+and their plugins read the post without help (`site_keys`): ``date`` (``datePublished``, the same
+quoted ISO 8601 UTC string, which Jekyll's and Hugo's date parsers both read, time of day and
+zone included), ``last_modified_at`` (Jekyll) or ``lastmod`` (Hugo) from ``dateModified``,
+``tags`` (the post's Medium tags only; keywords derived from the text are never tags),
+``canonical_url`` (the canonical URL of the original, for jekyll-seo-tag) and, in Hugo,
+``draft: true`` for a draft. In a Hugo site ``url`` is not written: Hugo takes it as the page's
+own permalink and refuses an ``http`` one.
+
 Every value comes from the source, none from our own run (no fetch time, no tool version), so
 re-archiving an unchanged post renders the same bytes and the store leaves the file alone.
 ``contentHash`` is the sha256 of the file's text with the ``contentHash`` line itself removed;
@@ -32,7 +41,7 @@ import datetime as dt
 import hashlib
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 
@@ -54,8 +63,13 @@ __all__ = [
     "load_meta",
     "loads",
     "plain_text",
+    "site_keys",
     "split",
 ]
+
+Generator = Literal["jekyll", "hugo"]
+#: The keys `site_keys` writes, for either generator.
+SITE_KEYS = ("date", "last_modified_at", "lastmod", "tags", "canonical_url", "draft")
 
 #: Each platform's own keys, in output order (``type`` always comes first).
 APP_LINK_KEYS: dict[str, tuple[str, ...]] = {
@@ -86,8 +100,10 @@ def front_matter(
     source_path: str,
     body_markdown: str,
     archive: Mapping[str, Any] | None = None,
+    generator: Generator = "jekyll",
 ) -> dict[str, Any]:
-    """The front matter of ``post``: FORMAT.md's keys in FORMAT.md's order, then known extras."""
+    """The front matter of ``post``: FORMAT.md's keys in FORMAT.md's order, then known extras,
+    then the site generator's own keys (see the module doc)."""
     text = plain_text(body_markdown)
     meta: dict[str, Any] = {
         "author": [_author_map(a.name, a.url, a.avatar) for a in post.authors],
@@ -116,9 +132,47 @@ def front_matter(
     }
     meta = clean_values(meta)
     meta.update(clean_values(_extras(post, body_markdown, text)))
+    if generator == "hugo":
+        meta.pop("url", None)
     if archive is not None:
         meta["_archive"] = dict(archive)
+    canonical = urls.canonical_url(post.url) if post.url else ""
+    meta.update(site_keys(meta, generator, tags=clean_values(list(post.tags)), canonical=canonical))
     return meta
+
+
+def site_keys(
+    meta: Mapping[str, Any],
+    generator: Generator,
+    *,
+    tags: list[str] | None = None,
+    canonical: str = "",
+) -> dict[str, Any]:
+    """The site generator's keys derived from schema.org front matter (see the module doc).
+
+    ``tags``: the post's Medium tags (None or empty: no ``tags`` key); ``canonical``: the
+    original's canonical URL, else the front matter's ``url`` (or a URL ``isBasedOnUrl``).
+    """
+    keys: dict[str, Any] = {}
+    published = date_string(meta.get("datePublished"))
+    modified = date_string(meta.get("dateModified"))
+    if isinstance(published, str) and published:
+        keys["date"] = published
+    if isinstance(modified, str) and modified:
+        keys["lastmod" if generator == "hugo" else "last_modified_at"] = modified
+    if tags:
+        keys["tags"] = list(tags)
+    if not canonical:
+        for key in ("url", "isBasedOnUrl"):
+            value = meta.get(key)
+            if isinstance(value, str) and urls.is_http_url(value):
+                canonical = urls.canonical_url(value)
+                break
+    if canonical:
+        keys["canonical_url"] = canonical
+    if generator == "hugo" and meta.get("published") is False:
+        keys["draft"] = True
+    return keys
 
 
 def _author_map(name: str, url: str, avatar: str) -> dict[str, Any]:
@@ -398,11 +452,24 @@ def content_hash(text: str) -> str:
     return HASH_PREFIX + hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+def _with_archive(meta: Mapping[str, Any], archive: dict[str, Any]) -> dict[str, Any]:
+    """``meta`` with ``_archive`` set: in its place, else before the site-generator keys."""
+    if "_archive" in meta:
+        return {**meta, "_archive": archive}
+    out: dict[str, Any] = {}
+    for key, value in meta.items():
+        if key in SITE_KEYS and "_archive" not in out:
+            out["_archive"] = archive
+        out[key] = value
+    out.setdefault("_archive", archive)
+    return out
+
+
 def dumps_with_hash(meta: Mapping[str, Any], body: str) -> str:
     """``dumps`` with ``_archive.contentHash`` set to the hash of the resulting text."""
     archive = dict(meta.get("_archive") or {})
     archive["contentHash"] = HASH_PREFIX + "0" * 64  # placeholder: the line is not hashed
-    draft = {**meta, "_archive": archive}
+    draft = _with_archive(meta, archive)
     text = dumps(draft, body)
     # The placeholder and the hash are plain scalars of one length: swap the line, dump once.
     line = f"\n  contentHash: {archive['contentHash']}\n"

@@ -3,7 +3,8 @@
 `localize_images` downloads every ``<figure><img src>`` of the normalised body (and the lead
 ``image``) through ``fetch.fetch_bytes`` with the caller's session, so the same retries and
 per-host pacing apply as for pages, and points ``src`` at the site path
-``/assets/<post-id>/<file>``. File names come from the image URL alone (a Medium image id
+``/assets/<post-id>/<file>`` (in a Hugo site: the file name, saved beside the post in its page
+bundle; see `Site.image_folder`). File names come from the image URL alone (a Medium image id
 ``1*abc.png`` becomes ``1-abc.png``; other names get a short hash of the URL), so a second run
 finds the files already there and fetches nothing. An image that cannot be saved keeps its remote
 URL and yields one warning; no empty or partial file is ever left (``store.write_atomic``).
@@ -97,7 +98,7 @@ def localize_images(
     fetched and the others keep their remote URL silently.
     """
     try:
-        folder = site.assets_dir(post.id)
+        folder = site.image_folder(post)
     except MediumArchiveError as exc:
         return post, (f"images not saved: {exc}",)
     results: dict[str, Saved] = {}
@@ -247,8 +248,9 @@ def extension_for(media: str, url_ext: str) -> str:
 
 
 def site_path(site: Site, path: Path) -> str:
-    """The site-absolute URL path of a file in the site: ``/assets/<post-id>/<file>``."""
-    return "/" + site.relative(path)
+    """How the post links a file saved in the site: ``/assets/<post-id>/<file>`` (Jekyll), or
+    the file name beside the post in its bundle (Hugo); see `Site.image_link`."""
+    return site.image_link(path)
 
 
 def fetch_reason(url: str, exc: FetchError) -> str:

@@ -7,7 +7,11 @@
   ``YYYY-MM-DDTHH:MM:SS.mmmZ``); ``app_links`` regrouped to one map per platform, ios, android,
   web in that order, each with only its own keys (``app_store_id`` is iOS's, ``package`` is
   Android's, an ``http(s)`` url is the web's, an app url and ``app_name`` belong to the type they
-  were listed with); re-dumped with ``frontmatter.dumps``. A file whose ``_archive.contentHash``
+  were listed with); the site generator's keys that the file itself determines added when missing
+  (``date``, ``last_modified_at``/``lastmod``, ``canonical_url``, Hugo's ``draft``; not ``tags``,
+  since a file's ``keywords`` may have been derived from its text), and in a Hugo site ``url``
+  dropped (Hugo refuses it; the address stays in ``canonical_url``); re-dumped with
+  ``frontmatter.dumps``. A file whose ``_archive.contentHash``
   matched before the repair gets a fresh one; a hand-edited file keeps its stale one.
 - body, outside code only: Markdown fenced code blocks, indented code blocks (after a blank
   line) and inline code spans are left byte for byte; in an HTML body (``<article>…``) the text
@@ -27,7 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import frontmatter
+from . import frontmatter, urls
 from .cleanup import clean_text
 from .errors import StoreError
 from .store import Site, write_atomic
@@ -42,7 +46,7 @@ __all__ = [
 ]
 
 _PLATFORMS = ("ios", "android", "web")
-_DATE_KEYS = ("datePublished", "dateModified")
+_DATE_KEYS = ("datePublished", "dateModified", "date", "last_modified_at", "lastmod")
 
 
 @dataclass(frozen=True)
@@ -95,14 +99,24 @@ def _platform_of(key: str, value: Any, kind: str, grouped: Mapping[str, Any]) ->
     return None  # 'type' and keys no platform has
 
 
-def repair_meta(meta: Mapping[str, Any]) -> dict[str, Any]:
-    """Front matter with strings cleaned, dates as strings and app links regrouped."""
+def repair_meta(
+    meta: Mapping[str, Any], generator: frontmatter.Generator = "jekyll"
+) -> dict[str, Any]:
+    """Front matter with strings cleaned, dates as strings, app links regrouped, and the site
+    generator's keys added (see the module docstring)."""
     fixed: dict[str, Any] = frontmatter.clean_values(dict(meta))
     for key in _DATE_KEYS:
         if key in fixed:
             fixed[key] = frontmatter.date_string(fixed[key])
     if "app_links" in fixed:
         fixed["app_links"] = regroup_app_links(fixed["app_links"])
+    added = frontmatter.site_keys(fixed, generator)
+    if generator == "hugo" and "url" in fixed:
+        url = fixed.pop("url")
+        if isinstance(url, str) and urls.is_http_url(url) and "canonical_url" not in fixed:
+            added["canonical_url"] = urls.canonical_url(url)
+    for key, value in added.items():
+        fixed.setdefault(key, value)
     return fixed
 
 
@@ -207,10 +221,10 @@ def repair_body(body: str) -> str:
 # ---------------------------------------------------------------- files
 
 
-def repair_text(text: str) -> str:
+def repair_text(text: str, generator: frontmatter.Generator = "jekyll") -> str:
     """The repaired file text; `StoreError` when it has no loadable front matter."""
     meta, body = frontmatter.loads(text)
-    fixed = repair_meta(meta)
+    fixed = repair_meta(meta, generator)
     new_body = repair_body(body)
     archive = meta.get("_archive")
     stored_hash = archive.get("contentHash") if isinstance(archive, Mapping) else None
@@ -219,12 +233,14 @@ def repair_text(text: str) -> str:
     return frontmatter.dumps(fixed, new_body)
 
 
-def repair_file(path: Path, *, check: bool) -> RepairResult:
+def repair_file(
+    path: Path, *, check: bool, generator: frontmatter.Generator = "jekyll"
+) -> RepairResult:
     """Repair one file in place (atomically); with ``check``, only say whether it would change."""
     path = Path(path)
     try:
         original = path.read_bytes().decode("utf-8")
-        repaired = repair_text(original)
+        repaired = repair_text(original, generator)
     except (OSError, UnicodeDecodeError, StoreError) as exc:
         return RepairResult(path, False, _one_line(exc))
     if repaired == original:
@@ -247,7 +263,7 @@ def repair_site(
     """
     if paths is None:
         for path in site.post_files():
-            yield repair_file(path, check=check)
+            yield repair_file(path, check=check, generator=site.generator)
         return
     for given in paths:
         candidate = Path(given)
@@ -258,7 +274,7 @@ def repair_site(
         except StoreError as exc:
             yield RepairResult(Path(given), False, str(exc))
             continue
-        yield repair_file(path, check=check)
+        yield repair_file(path, check=check, generator=site.generator)
 
 
 def _one_line(exc: BaseException) -> str:

@@ -1,7 +1,13 @@
-"""The Jekyll site on disk: where each post's file lives, the index by post id, atomic writes.
+"""The site on disk: where each post's file lives, the index by post id, atomic writes.
 
-A site root holds ``_posts/YYYY-MM-DD-<slug>.md``, ``_drafts/<slug>.md`` and
-``assets/<post-id>/``. A post is known by its Medium post id, never by its file name: ``write``
+Two layouts (``Site.generator``, detected by `detect_generator` unless given):
+
+- ``jekyll``: ``_posts/YYYY-MM-DD-<slug>.md``, ``_drafts/<slug>.md`` and images in
+  ``assets/<post-id>/`` (linked site-absolute, ``/assets/<post-id>/<file>``);
+- ``hugo``: one page bundle per post, drafts included, ``content/posts/<slug>/index.md``, with
+  the post's images beside it (linked relatively, ``<file>``); a second post with the same slug
+  gets ``content/posts/<slug>-<post-id>/``, and a bundle that moves takes its images along.
+ A post is known by its Medium post id, never by its file name: ``write``
 renames a post's file when its date or slug changes, gives a second post with the same date and
 slug a ``-<post-id>`` suffix, and leaves a file untouched (mtime kept) when its bytes would not
 change. Every write is atomic (temp file in the same directory, fsync, ``os.replace``) and no
@@ -30,16 +36,42 @@ from .errors import StoreError
 from .frontmatter import date_string, load_meta, split
 from .model import Post
 
-__all__ = ["ArchivedFile", "Problem", "Site", "WriteResult", "write_atomic"]
+__all__ = [
+    "GENERATORS",
+    "ArchivedFile",
+    "Generator",
+    "Problem",
+    "Site",
+    "WriteResult",
+    "detect_generator",
+    "write_atomic",
+]
 
 POSTS_DIR = "_posts"
 DRAFTS_DIR = "_drafts"
 ASSETS_DIR = "assets"
+#: Where a Hugo site's posts go: one page bundle each, ``content/posts/<slug>/index.md``.
+HUGO_POSTS_DIR = "content/posts"
+BUNDLE_INDEX = "index.md"
+Generator = Literal["jekyll", "hugo"]
+GENERATORS: tuple[Generator, ...] = ("jekyll", "hugo")
+#: A Hugo site's own config file at its root (``config.*`` counts only beside ``content/``).
+HUGO_CONFIGS = ("hugo.toml", "hugo.yaml", "hugo.yml", "hugo.json")
+HUGO_LEGACY_CONFIGS = ("config.toml", "config.yaml", "config.yml", "config.json")
 #: File name endings scanned as posts (Jekyll's Markdown and HTML posts).
 POST_SUFFIXES = (".md", ".markdown", ".html")
 #: The top-level keys the index keeps (see `ArchivedFile`).
 INDEX_KEYS = frozenset(
-    {"identifier", "url", "isBasedOnUrl", "title", "datePublished", "dateModified", "_archive"}
+    {
+        "identifier",
+        "url",
+        "canonical_url",
+        "isBasedOnUrl",
+        "title",
+        "datePublished",
+        "dateModified",
+        "_archive",
+    }
 )
 _FILE_MODE = 0o644
 #: The ``_archive.contentHash`` line `frontmatter.dumps_with_hash` writes.
@@ -181,11 +213,12 @@ def _select_top_level(yaml_text: str, keys: Collection[str]) -> str | None:
 
 
 def post_id_of(meta: Mapping[str, Any]) -> str | None:
-    """The post id of front matter: ``identifier``, else from ``url``, else ``isBasedOnUrl``."""
+    """The post id of front matter: ``identifier``, else from ``url`` (``canonical_url`` in a
+    Hugo site, which has no ``url``), else ``isBasedOnUrl``."""
     identifier = meta.get("identifier")
     if isinstance(identifier, str) and urls.POST_ID_RE.match(identifier):
         return identifier
-    for key in ("url", "isBasedOnUrl"):
+    for key in ("url", "canonical_url", "isBasedOnUrl"):
         value = meta.get(key)
         if isinstance(value, str) and value:
             found = urls.post_id_from_url(value)
@@ -206,7 +239,7 @@ def archived_file(post_id: str, rel_path: str, meta: Mapping[str, Any]) -> Archi
         post_id=post_id,
         path=rel_path,
         is_based_on_url=_text(meta, "isBasedOnUrl"),
-        url=_text(meta, "url"),
+        url=_text(meta, "url") or _text(meta, "canonical_url"),
         title=_text(meta, "title"),
         date_published=_text(meta, "datePublished"),
         date_modified=_text(meta, "dateModified"),
@@ -238,22 +271,63 @@ def post_slug(post: Post) -> str:
 
 
 def with_suffix_id(rel_path: str, post_id: str) -> str:
-    """``_posts/2016-01-03-foo.md`` → ``_posts/2016-01-03-foo-<post_id>.md``."""
+    """``_posts/2016-01-03-foo.md`` → ``_posts/2016-01-03-foo-<post_id>.md``; a page bundle's
+    folder takes the suffix: ``content/posts/foo/index.md`` → ``…/foo-<post_id>/index.md``."""
     path = PurePosixPath(rel_path)
+    if path.name == BUNDLE_INDEX and path.parent.name:
+        return str(path.parent.with_name(f"{path.parent.name}-{post_id}") / path.name)
     return str(path.with_name(f"{path.stem}-{post_id}{path.suffix}"))
 
 
-class Site:
-    """A Jekyll site rooted at ``root``: paths, the index by post id, atomic writes."""
+def detect_generator(root: Path) -> Generator:
+    """``hugo`` for a Hugo site (a ``hugo.*`` config, or ``config.*`` or ``config/`` beside a
+    ``content/`` folder), else ``jekyll`` (a missing or empty folder included)."""
+    root = Path(root)
+    if any((root / name).is_file() for name in HUGO_CONFIGS):
+        return "hugo"
+    if (root / "content").is_dir() and (
+        any((root / name).is_file() for name in HUGO_LEGACY_CONFIGS)
+        or (root / "config" / "_default").is_dir()
+    ):
+        return "hugo"
+    return "jekyll"
 
-    def __init__(self, root: Path) -> None:
+
+def is_empty_folder(root: Path) -> bool:
+    """True when ``root`` does not exist or holds only dot files (``.git``, ``.DS_Store``)."""
+    try:
+        return not any(not entry.name.startswith(".") for entry in Path(root).iterdir())
+    except FileNotFoundError:
+        return True
+
+
+class Site:
+    """A Jekyll or Hugo site rooted at ``root``: paths, the index by post id, atomic writes.
+
+    ``before_first_write``, when set, runs once (under the lock) before the first post file is
+    written: the CLI plants its starter site there, so a run that archives nothing plants nothing.
+    """
+
+    def __init__(
+        self,
+        root: Path,
+        generator: Generator | None = None,
+        *,
+        before_first_write: Callable[[], None] | None = None,
+    ) -> None:
         self.root = Path(root).resolve()
+        self.generator: Generator = generator or detect_generator(self.root)
         self.posts_dir = self.root / POSTS_DIR
         self.drafts_dir = self.root / DRAFTS_DIR
         self.problems: list[Problem] = []
+        self.before_first_write = before_first_write
         self._lock = threading.RLock()
         self._by_id: dict[str, ArchivedFile] | None = None
         self._by_path: dict[str, str] = {}
+
+    @property
+    def is_hugo(self) -> bool:
+        return self.generator == "hugo"
 
     # ------------------------------------------------------------ paths
 
@@ -264,8 +338,11 @@ class Site:
         return self.root / ASSETS_DIR / post_id
 
     def path_for(self, post: Post) -> str:
-        """The relative path a post belongs at: ``_posts/YYYY-MM-DD-<slug>.md`` or ``_drafts/…``."""
+        """The relative path a post belongs at: ``_posts/YYYY-MM-DD-<slug>.md`` or ``_drafts/…``
+        (Hugo: ``content/posts/<slug>/index.md``, drafts too)."""
         slug = post_slug(post)
+        if self.is_hugo:
+            return f"{HUGO_POSTS_DIR}/{slug}/{BUNDLE_INDEX}"
         if post.draft:
             return f"{DRAFTS_DIR}/{slug}.md"
         return f"{POSTS_DIR}/{_utc_day(post.date_published)}-{slug}.md"
@@ -284,9 +361,46 @@ class Site:
         """The POSIX path of ``path`` relative to the root."""
         return self.resolve(path).relative_to(self.root).as_posix()
 
+    def image_folder(self, post: Post) -> Path:
+        """Where a post's images are saved (not created): ``assets/<post-id>/``, or in Hugo the
+        folder of the post's bundle (where it is archived, else where it will be written: that
+        path is claimed for the post, so that no other post of this run takes it)."""
+        if not self.is_hugo:
+            return self.assets_dir(post.id)
+        if not urls.POST_ID_RE.match(post.id):
+            raise StoreError(f"{post.id!r} is not a Medium post id; cannot name its bundle")
+        with self._lock:
+            existing = self._index().get(post.id)
+            if existing is not None:
+                rel = existing.path
+            else:
+                rel, _ = self._free_path(post.id, self.path_for(post))
+                self._by_path.setdefault(rel, post.id)
+            return self.resolve(rel).parent
+
+    def image_link(self, path: Path) -> str:
+        """How a post's body links an image saved at ``path``: ``/assets/<post-id>/<file>``, or
+        in Hugo the file name (relative to the bundle, so it survives a bundle's move)."""
+        if self.is_hugo:
+            return path.name
+        return "/" + self.relative(path)
+
+    def uses_local_images(self, body: str, post_id: str) -> bool:
+        """True when an archived body links images saved in the site (``--images``)."""
+        if self.is_hugo:
+            return _RELATIVE_IMAGE_RE.search(body) is not None
+        return f"/assets/{post_id}/" in body
+
+    def post_folders(self) -> tuple[Path, ...]:
+        """The folders holding posts: ``_posts`` and ``_drafts``, or Hugo's ``content/posts``."""
+        if self.is_hugo:
+            return (self.root / HUGO_POSTS_DIR,)
+        return (self.posts_dir, self.drafts_dir)
+
     def post_files(self) -> Iterator[Path]:
-        """Every post file in ``_posts`` and ``_drafts`` (sorted; dot files skipped)."""
-        for folder in (self.posts_dir, self.drafts_dir):
+        """Every post file in ``_posts`` and ``_drafts`` (Hugo: ``content/posts``; sorted; dot
+        files skipped)."""
+        for folder in self.post_folders():
             if not folder.is_dir():
                 continue
             found = [
@@ -309,6 +423,8 @@ class Site:
             for path in self.post_files():
                 rel = path.relative_to(self.root).as_posix()
                 try:
+                    if self.is_hugo and _not_yaml_front_matter(path):
+                        continue  # TOML/JSON front matter (hugo new): the user's own page
                     meta = read_front_matter(path, INDEX_KEYS)
                 except (StoreError, OSError, UnicodeDecodeError) as exc:
                     problems.append(Problem(rel, _one_line(exc)))
@@ -366,12 +482,18 @@ class Site:
             data = text.encode("utf-8")
             if existing is not None and existing.path == target and _same_bytes(path, data):
                 return WriteResult("unchanged", target)
+            if self.before_first_write is not None:
+                hook, self.before_first_write = self.before_first_write, None
+                hook()
             path.parent.mkdir(parents=True, exist_ok=True)
             write_atomic(path, data)
             previous = existing.path if existing is not None and existing.path != target else None
             if previous is not None:
+                old = self.resolve(previous)
                 with contextlib.suppress(FileNotFoundError):
-                    self.resolve(previous).unlink()
+                    old.unlink()
+                if old.name == BUNDLE_INDEX and path.name == BUNDLE_INDEX:
+                    _carry_bundle(old.parent, path.parent)
                 self._by_path.pop(previous, None)
             self._remember(post_id, target, text, meta)
             status: WriteStatus = "created" if existing is None else "updated"
@@ -409,6 +531,39 @@ class Site:
                 meta = {}
         self._by_id[post_id] = archived_file(post_id, rel_path, meta)
         self._by_path[rel_path] = post_id
+
+
+#: A Markdown image or ``<img src>`` whose target is a relative path (a bundle's own file).
+_RELATIVE_IMAGE_RE = re.compile(
+    r"!\[[^\]\n]*\]\((?![a-z][a-z0-9+.-]*:|/|#)[^)\s]+\)"
+    r"|<img [^>]*src=\"(?![a-z][a-z0-9+.-]*:|/)"
+)
+
+
+def _not_yaml_front_matter(path: Path) -> bool:
+    """True for a file whose front matter is TOML (``+++``) or JSON (``{``), not ours."""
+    with open(path, "rb") as fh:
+        head = fh.read(8).removeprefix(b"\xef\xbb\xbf")
+    return head.startswith((b"+++", b"{"))
+
+
+def _carry_bundle(old: Path, new: Path) -> None:
+    """Move the other files of a page bundle that moved (its images) beside its new index, and
+    remove the old folder when that leaves it empty; a file the new bundle has already stays."""
+    try:
+        entries = list(old.iterdir())
+    except FileNotFoundError:
+        return
+    for entry in entries:
+        target = new / entry.name
+        if not entry.is_file():
+            continue
+        if not target.exists():
+            os.replace(entry, target)
+        elif target.is_file() and _same_bytes(target, entry.read_bytes()):
+            entry.unlink()
+    with contextlib.suppress(OSError):
+        old.rmdir()  # only when empty: a file of the user's own is left where it was
 
 
 def _same_bytes(path: Path, data: bytes) -> bool:

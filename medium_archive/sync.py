@@ -90,7 +90,8 @@ def plan(site: Site, paths: Iterable[Path | str] | None = None) -> Iterator[Sync
             yield Outcome(str(given), Status.FAILED, error=f"{given}: {problems[rel]}")
         else:
             reason = "no such file" if not site.resolve(rel).is_file() else "not a post file"
-            message = f"{given}: {reason} in the site's _posts/ or _drafts/; nothing to sync"
+            where = " or ".join(f"{site.relative(f)}/" for f in site.post_folders())
+            message = f"{given}: {reason} in the site's {where}; nothing to sync"
             yield Outcome(str(given), Status.FAILED, error=message)
 
 
@@ -211,7 +212,7 @@ class Syncer:
         )
         images = self.settings.images
         if images is None:
-            images = uses_local_images(body, known.post_id)
+            images = self.site.uses_local_images(body, known.post_id)
         if images:  # a dry run only links images already saved: it downloads nothing
             loaded = archive.localize(
                 loaded, site=self.site, session=self.session, download=not self.settings.dry_run

@@ -30,7 +30,15 @@ def front_matter(path: Path) -> dict[str, object]:
     return data
 
 
-def test_archive_a_saved_page_prints_its_path(tmp_path: Path) -> None:
+def test_archive_a_saved_page_prints_its_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run("archive", str(SAMPLE), "--site", str(tmp_path))
+    assert (code, out) == (0, SAMPLE_PATH + "\n")
+    # an empty folder got the starter site, once, and the user is told
+    assert err.startswith("new site: wrote a starter Jekyll site in . (_config.yml, ")
+    assert len(err.splitlines()) == 1
     code, out, err = run("archive", str(SAMPLE), "--site", str(tmp_path))
     assert (code, out, err) == (0, SAMPLE_PATH + "\n", "")
     meta = front_matter(tmp_path / SAMPLE_PATH)
@@ -39,7 +47,10 @@ def test_archive_a_saved_page_prints_its_path(tmp_path: Path) -> None:
     assert meta["sourcePath"] == SAMPLE_PATH
 
 
-def test_archiving_again_leaves_the_file_byte_for_byte(tmp_path: Path) -> None:
+def test_archiving_again_leaves_the_file_byte_for_byte(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
     run("archive", str(SAMPLE), "--site", str(tmp_path))
     target = tmp_path / SAMPLE_PATH
     before = target.read_bytes(), target.stat().st_mtime_ns
@@ -58,7 +69,11 @@ def test_body_html_is_sanitised_html_in_an_article(tmp_path: Path) -> None:
     assert "<pre" in body and "<figure>" in body
 
 
-def test_bad_inputs_fail_one_line_each_and_the_good_one_is_still_archived(tmp_path: Path) -> None:
+def test_bad_inputs_fail_one_line_each_and_the_good_one_is_still_archived(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "_config.yml").write_text("title: mine\n", encoding="utf-8")  # not a new site
+    monkeypatch.chdir(tmp_path)
     code, out, err = run(
         "archive", "ftp://example.com/post", str(SAMPLE), "missing.html", "--site", str(tmp_path)
     )
@@ -94,7 +109,10 @@ def test_usage_errors_exit_2(tmp_path: Path) -> None:
     assert code == 2 and "--body" in err
 
 
-def test_fetching_a_url_from_a_local_server(tmp_path: Path, httpserver: HTTPServer) -> None:
+def test_fetching_a_url_from_a_local_server(
+    tmp_path: Path, httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
     httpserver.expect_request("/the-archivist/a-post-5a3c2e1f9b7d").respond_with_data(
         SAMPLE.read_bytes(), content_type="text/html; charset=utf-8"
     )

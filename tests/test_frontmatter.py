@@ -34,6 +34,9 @@ EXTRA_KEYS = [
     "url", "identifier", "alternativeHeadline", "image", "wordCount", "isAccessibleForFree",
     "render_with_liquid", "_archive",
 ]
+#: FORMAT.md's site-generator keys, in its order.
+JEKYLL_KEYS = ["date", "last_modified_at", "tags", "canonical_url"]
+HUGO_KEYS = ["date", "lastmod", "tags", "canonical_url"]
 
 BODY = """Machines start to dream&amp;comma; said the\u00a0post.
 
@@ -84,7 +87,48 @@ def meta_for(post: Post, body: str = BODY, **kwargs: Any) -> dict[str, Any]:
 
 def test_keys_in_format_order_then_extras() -> None:
     meta = meta_for(sample_post(), archive={"etag": "W/1"})
-    assert list(meta) == FORMAT_KEYS + EXTRA_KEYS
+    assert list(meta) == FORMAT_KEYS + EXTRA_KEYS + JEKYLL_KEYS
+
+
+def test_jekyll_keys_values() -> None:
+    meta = meta_for(sample_post(), archive={})
+    assert meta["date"] == "2016-01-03T17:19:44.342Z" == meta["datePublished"]
+    assert meta["last_modified_at"] == "2016-01-04T10:00:00.000Z"
+    assert meta["tags"] == ["Machine Learning", "Art"]
+    assert meta["canonical_url"] == (
+        "https://medium.com/@genekogan/machine-learning-for-artists-e93d20fdb097"
+    )
+    assert "draft" not in meta and "lastmod" not in meta
+
+
+def test_date_is_a_quoted_string_on_disk() -> None:
+    text = dumps_with_hash(meta_for(sample_post(), archive={}), BODY)
+    assert "\ndate: '2016-01-03T17:19:44.342Z'\n" in text
+    loaded, _ = loads(text)
+    assert loaded["date"] == "2016-01-03T17:19:44.342Z"
+
+
+def test_hugo_keys_no_url_and_draft() -> None:
+    meta = meta_for(sample_post(), archive={}, generator="hugo")
+    extras = [k for k in EXTRA_KEYS if k != "url"]
+    assert list(meta) == FORMAT_KEYS + extras + HUGO_KEYS
+    assert meta["lastmod"] == "2016-01-04T10:00:00.000Z"
+    draft = meta_for(sample_post(draft=True, date_published=""), archive={}, generator="hugo")
+    assert draft["draft"] is True and draft["published"] is False
+    assert "date" not in draft  # an unpublished draft has no date; Hugo then leaves it unset
+
+
+def test_derived_keywords_are_not_tags() -> None:
+    meta = meta_for(sample_post(tags=()), archive={})
+    assert meta["keywords"]  # derived from the text
+    assert "tags" not in meta
+
+
+def test_archive_map_goes_before_site_keys_when_added_by_dumps_with_hash() -> None:
+    meta = meta_for(sample_post())  # no _archive
+    text = dumps_with_hash(meta, BODY)
+    assert list(loads(text)[0]) == FORMAT_KEYS + EXTRA_KEYS + JEKYLL_KEYS
+    assert content_hash(text) == loads(text)[0]["_archive"]["contentHash"]
 
 
 def test_values_of_a_full_post() -> None:
@@ -124,7 +168,7 @@ def test_minimal_post_has_no_unknown_extras_and_falls_back() -> None:
     post = Post(id="draft-1", url="", title="T", body_html="", date_published="2020-01-02",
                 draft=True)
     meta = meta_for(post, body="Plain words only here.\n")
-    assert list(meta) == FORMAT_KEYS + ["wordCount"]
+    assert list(meta) == FORMAT_KEYS + ["wordCount", "date", "last_modified_at"]
     assert meta["author"] == [] and meta["app_links"] == []
     assert meta["dateModified"] == "2020-01-02"
     assert meta["published"] is False

@@ -90,7 +90,14 @@ def test_seed_front_matter_values(seed_copy: Path) -> None:
     ]
     # the keys and their order are the seed's own (the contract)
     assert list(meta)[:3] == ["author", "related", "publisher"]
-    assert list(meta)[-2:] == ["_context", "_type"]
+    assert list(meta)[-5:-3] == ["_context", "_type"]
+    # then the site generator's keys the file itself determines (no tags: derived keywords)
+    assert list(meta)[-3:] == ["date", "last_modified_at", "canonical_url"]
+    assert meta["date"] == "2016-01-03T17:19:44.342Z"
+    assert meta["last_modified_at"] == "2016-01-03T17:05:21.794Z"
+    assert meta["canonical_url"] == (
+        "https://medium.com/@genekogan/machine-learning-for-artists-e93d20fdb097"
+    )
 
 
 def test_seed_repair_is_idempotent_and_indexable(seed_copy: Path) -> None:

@@ -198,7 +198,10 @@ def test_force_overwrites_a_hand_edited_file(medium: Medium, blog: Path) -> None
     assert frontmatter.content_hash(text) == meta_of(local)["_archive"]["contentHash"]  # type: ignore[index]
 
 
-def test_dry_run_says_what_would_change_and_writes_nothing(medium: Medium, blog: Path) -> None:
+def test_dry_run_says_what_would_change_and_writes_nothing(
+    medium: Medium, blog: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(blog)  # paths are printed relative to the current directory
     change_medium(medium, blog)
     before = snapshot(blog)
     result = run("sync", "--site", str(blog), "--dry-run")
@@ -216,7 +219,8 @@ def test_dry_run_says_what_would_change_and_writes_nothing(medium: Medium, blog:
     assert "dry run: nothing written" in result.stderr
 
 
-def test_named_files_only(medium: Medium, blog: Path) -> None:
+def test_named_files_only(medium: Medium, blog: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(blog)
     change_medium(medium, blog)
     medium.hits.clear()
     target = path_of(blog, IDS["text"]).relative_to(blog)
