@@ -85,10 +85,22 @@ def make_session(ctx: click.Context, **kwargs: Any) -> Any:
     return session
 
 
-def open_site(site_root: Path) -> Site:
+def open_site(site_root: Path, *, must_exist: bool = False) -> Site:
+    """The site a command works on; a usage error (one line) when it cannot be one.
+
+    ``must_exist``: commands that only update what is there (sync, repair) need the folder.
+    Every site is checked for ``_posts``/``_drafts``/``assets`` links leading out of it.
+    """
     if site_root.exists() and not site_root.is_dir():
         raise click.UsageError(f"--site {site_root}: not a directory")
-    return Site(site_root)
+    if must_exist and not site_root.is_dir():
+        raise click.UsageError(f"--site {site_root}: no such directory; give the site's root")
+    site = Site(site_root)
+    try:
+        site.check_contained()
+    except MediumArchiveError as exc:
+        raise click.ClickException(str(exc)) from exc
+    return site
 
 
 def report(outcome: Outcome) -> None:
@@ -158,11 +170,14 @@ def repair(paths: tuple[Path, ...], site_root: Path, check: bool) -> None:
     """
     from .repair import repair_site
 
-    site = open_site(site_root)
-    needs = failed = 0
+    site = open_site(site_root, must_exist=True)
+    needs = failed = unwritten = 0
     try:
         for result in repair_site(site, list(paths) or None, check=check):
-            if result.error:
+            if result.write_failed:
+                unwritten += 1
+                console(f"error: {result.error}")
+            elif result.error:
                 failed += 1
                 console(f"error: {result.path}: {result.error}")
             elif result.changed:
@@ -170,10 +185,13 @@ def repair(paths: tuple[Path, ...], site_root: Path, check: bool) -> None:
                 click.echo(f"{'needs repair' if check else 'repaired'}: {result.path}")
     except MediumArchiveError as exc:
         raise click.ClickException(str(exc)) from exc
-    console(
-        f"{needs} file(s) {'need repair' if check else 'repaired'}, {failed} could not be parsed"
-    )
-    sys.exit(ExitCode.FAILED if failed or (check and needs) else ExitCode.OK)
+    verb = "need repair" if check else "repaired"
+    summary = f"{needs} file(s) {verb}, {failed} could not be parsed"
+    if unwritten:
+        summary += f", {unwritten} could not be written"
+    console(summary)
+    bad = failed or unwritten or (check and needs)
+    sys.exit(ExitCode.FAILED if bad else ExitCode.OK)
 
 
 # --- import ---------------------------------------------------------------------------------
@@ -485,7 +503,7 @@ def sync(
     from .fetch import HostLimiter
     from .sync import SyncSettings, sync_site
 
-    site = open_site(site_root)
+    site = open_site(site_root, must_exist=True)
     session = make_session(ctx, pool_size=jobs, limiter=HostLimiter(rate))
     settings = SyncSettings(
         jobs=jobs,

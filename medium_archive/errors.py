@@ -50,3 +50,8 @@ class StoreError(MediumArchiveError):
 
 class SourceError(MediumArchiveError):
     """A list, feed or account export could not be read."""
+
+
+class SiteNotWritable(StoreError):
+    """The site cannot take any more writes (disk full, quota, read-only, permission denied):
+    the run stops at once instead of failing post after post."""

@@ -23,7 +23,6 @@ from __future__ import annotations
 import codecs
 import re
 from dataclasses import dataclass, field
-from email.utils import parsedate_to_datetime
 from typing import Any, Literal
 from urllib.parse import parse_qsl, urlsplit
 
@@ -32,6 +31,7 @@ from lxml import etree
 
 from .. import body
 from ..challenge import is_challenge_page
+from ..dates import iso_from_text
 from ..errors import Blocked, InvalidInput, SourceError
 from ..model import MEDIUM_PUBLISHER, Author, Post, Publisher
 from ..urls import host, is_http_url, post_id_from_url, strip_tracking
@@ -305,13 +305,8 @@ def _read_item(item_el: Any, channel: Channel) -> FeedItem | None:
 
 
 def _rfc822_to_iso(value: str) -> str:
-    if not value:
-        return ""
-    try:
-        moment = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return iso_utc(value)
-    return iso_utc(moment.isoformat())
+    """An RFC 822 (or ISO) date as FORMAT.md's UTC string; "" when unreadable or out of range."""
+    return iso_from_text(value)
 
 
 def _titled_by_text(title: str, content: str) -> bool:
