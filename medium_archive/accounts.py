@@ -99,7 +99,7 @@ def load_feed(source: str, *, session: Any) -> Feed:
             data = path.read_bytes()
         except OSError as exc:
             raise SourceError(f"{source}: cannot read the feed file ({exc.strerror})") from exc
-        return parse_feed(data, source)
+        return _parse_feed(data, source)
     url = feed_url_for(source)
     try:
         blob = fetch.fetch_bytes(session, url)
@@ -111,7 +111,18 @@ def load_feed(source: str, *, session: Any) -> Feed:
             url=url,
             status=exc.status,
         ) from exc
-    return parse_feed(blob.data, url)
+    return _parse_feed(blob.data, url)
+
+
+def _parse_feed(data: bytes, source: str) -> Feed:
+    """`parse_feed`, with anything the XML toolkit raises on hostile input as one line."""
+    try:
+        return parse_feed(data, source)
+    except MediumArchiveError:
+        raise
+    except (ValueError, TypeError, LookupError, RecursionError, MemoryError) as exc:
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise SourceError(f"{source}: cannot read the feed ({reason[:200]})") from None
 
 
 # --- one item -------------------------------------------------------------------------------

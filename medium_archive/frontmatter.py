@@ -132,7 +132,7 @@ def front_matter(
         "description": post.subtitle or post.description or first_paragraph(body_markdown),
         "inLanguage": post.language,
         "app_links": [app_link_map(link) for link in post.app_links],
-        "isBasedOnUrl": post.source or post.url,
+        "isBasedOnUrl": urls.shown_source(post.source) or post.url,
         "title": post.title,
         "datePublished": post.date_published,
         "dateModified": post.date_modified or post.date_published,
