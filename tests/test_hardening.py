@@ -251,12 +251,13 @@ def test_import_failed_list_into_itself_keeps_every_failure(
     failed = tmp_path / "failed.txt"
     failed.write_text(f"{SAMPLE}\n{gone}\n", encoding="utf-8")
     root = str(tmp_path / "site")
-    first = run("import", str(failed), "--failed", str(failed), "--site", root)
+    retry = ("import", str(failed), "--failed", str(failed), "--site", root, "--processes", "0")
+    first = run(*retry)
     assert_clean(first, (1,))
     assert "1 archived" in first.output and "1 gone" in first.output
     assert gone in failed.read_text(encoding="utf-8").splitlines()
     # the retry pattern: the list is read whole before it is replaced
-    second = run("import", str(failed), "--failed", str(failed), "--site", root)
+    second = run(*retry)
     assert_clean(second, (1,))
     assert "1 gone" in second.output, second.output
     assert gone in failed.read_text(encoding="utf-8").splitlines()
