@@ -122,7 +122,10 @@ def load_saved(source: str) -> Loaded:
     except OSError as exc:
         raise MediumArchiveError(f"{source}: cannot read the file ({exc.strerror})") from exc
     if export_source.looks_like_export(html):
-        exported = export_source.parse_export_post(html, path.name).post
+        item = export_source.parse_export_post(html, path.name)
+        if item.kind == "error":
+            raise ExtractError(f"{source}: {item.error.removeprefix(path.name + ': ')}")
+        exported = item.post
         if exported is None:
             raise NotAPost(f"{source}: an account-export page that is not a post; skip it")
         post = exported

@@ -217,8 +217,13 @@ def test_a_bad_date_in_one_export_member_fails_that_member_alone(
     assert_clean(result, (1,))
     errors = [line for line in result.output.splitlines() if line.startswith("error:")]
     assert len(errors) == 1 and "Hello--World" in errors[0], result.output
+    assert "is not a real date" in errors[0]
     names = [p.name for p in (root / "_posts").iterdir()]
     assert names == ["2021-05-06-totally-agree-but-what-about-the-cats.md"], names
+    alone = run("archive", str(member), "--site", str(root))  # the member archived by itself
+    assert_clean(alone, (1,))
+    assert alone.output.startswith("error: ") and "is not a real date" in alone.output
+    assert len(alone.output.strip().splitlines()) == 1
 
 
 def test_a_bad_date_in_one_feed_item_fails_that_item_alone(tmp_path: Path) -> None:

@@ -218,6 +218,9 @@ def parse_export_post(html: str, filename: str, *, author: Author | None = None)
         and _starts_text(p_name, parts.first_block)
     )
     kind: ExportKind = "draft" if draft else "response" if response else "post"
+    if not draft and not iso_utc(footer.published):  # "2020-13-45", past year 9999 in UTC…
+        reason = f"its publication date {footer.published[:40]!r} is not a real date"
+        return ExportItem(kind="error", post=None, source=filename, error=f"{filename}: {reason}")
     post = Post(
         id=post_id,
         url=url,
