@@ -28,9 +28,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pytest_httpserver import HTTPServer
 
-from medium_archive import dates, frontmatter, store
+from medium_archive import dates, fetch, frontmatter, store
 from medium_archive.cli import cli
+from medium_archive.errors import SiteNotWritable
 from medium_archive.repair import repair_text
+from medium_archive.store import Site
+from medium_archive.sync import SyncSettings, sync_site
 
 SAMPLE = FIXTURES / "sample" / "sample-post.html"
 SAMPLE_ID = "5a3c2e1f9b7d"
@@ -415,6 +418,40 @@ def test_repair_reports_a_full_disk_as_a_write_error(
     assert_clean(result, (1,))
     assert "could not be parsed" not in result.output
     assert "No space left on device" in result.output and len(attempts) == 1
+    assert snapshot(root) == before
+
+
+def test_sync_on_a_full_disk_stops_with_one_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = tmp_path / "site"
+    listing = tmp_path / "list.txt"
+    copies = []
+    for n in range(1, 7):  # six posts, each to be updated by the sync
+        copy = tmp_path / f"p{n}.html"
+        copy.write_text(SAMPLE.read_text(encoding="utf-8").replace(SAMPLE_ID, f"{n:012x}"))
+        copies.append(copy)
+    listing.write_text("".join(f"{c}\n" for c in copies), encoding="utf-8")
+    assert_clean(run("import", str(listing), "--site", str(root), "--processes", "0"), (0,))
+    before = snapshot(root)
+    assert len(before) == 6
+    fetched: list[str] = []
+
+    def changed_page(session: object, url: str, **kw: object) -> fetch.Page:
+        fetched.append(url)
+        post_id = url.rsplit("/", 1)[-1][-12:]
+        html = SAMPLE.read_text(encoding="utf-8").replace(SAMPLE_ID, post_id)
+        html = html.replace("Why the files you own", "Why the files you keep")
+        return fetch.Page(url, url, 200, html, {})
+
+    attempts = _disk_full(monkeypatch)
+    done = []
+    with pytest.raises(SiteNotWritable, match="No space left"):
+        for item in sync_site(
+            Site(root), session=None, settings=SyncSettings(jobs=1), fetch_page=changed_page
+        ):
+            done.append(item)
+    assert len(attempts) == 1 and len(fetched) <= 2 and done == []
     assert snapshot(root) == before
 
 
