@@ -87,6 +87,10 @@ def _looks_like_rss(path: Path) -> bool:
     return text.startswith("<?xml") or "<rss" in text[:1000]
 
 
+#: A saved feed file larger than this is not read (Medium's feeds hold ten posts).
+MAX_FEED_FILE_BYTES = 64 * 1024 * 1024
+
+
 def load_feed(source: str, *, session: Any) -> Feed:
     """The feed named by ``@user``, a feed URL (fetched) or a saved feed file.
 
@@ -96,9 +100,15 @@ def load_feed(source: str, *, session: Any) -> Feed:
     path = Path(source).expanduser()
     if not is_http_url(source) and path.is_file():
         try:
-            data = path.read_bytes()
+            with open(path, "rb") as fh:
+                data = fh.read(MAX_FEED_FILE_BYTES + 1)
         except OSError as exc:
             raise SourceError(f"{source}: cannot read the feed file ({exc.strerror})") from exc
+        if len(data) > MAX_FEED_FILE_BYTES:
+            raise SourceError(
+                f"{source}: over {MAX_FEED_FILE_BYTES >> 20} MB, too large for a feed; "
+                "check the file"
+            )
         return _parse_feed(data, source)
     url = feed_url_for(source)
     try:

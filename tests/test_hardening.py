@@ -14,9 +14,12 @@ import ast
 import errno
 import os
 import re
+import select
 import shutil
+import signal
 import sys
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -28,7 +31,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pytest_httpserver import HTTPServer
 
-from medium_archive import dates, fetch, frontmatter, store
+from medium_archive import accounts, dates, fetch, frontmatter, store
 from medium_archive.cli import cli
 from medium_archive.errors import SiteNotWritable
 from medium_archive.repair import repair_text
@@ -481,14 +484,25 @@ def _run_unprivileged(args: list[str], stdin: str = "") -> tuple[int, str]:
             os._exit(code)
     os.close(write_end)
     chunks = []
-    while chunk := os.read(read_end, 65536):
-        chunks.append(chunk)
+    # A watchdog, not a speed check: a child stuck on a lock some thread held at fork time
+    # must fail the test rather than hang the suite.
+    deadline = time.monotonic() + 600
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([read_end], [], [], 1.0)
+        if ready:
+            chunk = os.read(read_end, 65536)
+            if not chunk:
+                break
+            chunks.append(chunk)
+    else:
+        os.kill(pid, signal.SIGKILL)
     os.close(read_end)
     os.waitpid(pid, 0)
     code, _, output = b"".join(chunks).decode().partition("\n")
     return int(code), output
 
 
+@pytest.mark.filterwarnings("ignore:This process .* is multi-threaded:DeprecationWarning")
 def test_a_read_only_site_stops_every_writing_command_with_one_line(tmp_path: Path) -> None:
     # The same commands on a writable site first: every module they import is loaded.
     warm = tmp_path / "warm"
@@ -557,6 +571,18 @@ def test_a_feed_with_an_undeclared_prefix_is_read(tmp_path: Path) -> None:
     result = run("import", str(path), "--site", str(tmp_path / "site"))
     assert_clean(result)
     assert "1 archived" in result.output
+
+
+def test_a_saved_feed_file_is_read_within_a_bound(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(accounts, "MAX_FEED_FILE_BYTES", 1000)
+    path = tmp_path / "feed.xml"
+    shutil.copy(FIXTURES / "feed" / "user-feed.xml", path)
+    result = run("import", str(path), "--site", str(tmp_path / "site"))
+    assert_clean(result, (1,))
+    assert "too large for a feed" in result.output
+    assert len(result.output.strip().splitlines()) == 1
 
 
 @pytest.mark.parametrize("attack", ["over-10-MB", "nested-5000-deep"])
