@@ -105,6 +105,9 @@ _Loader.add_constructor("tag:yaml.org,2002:int", _Loader.construct_yaml_int)
 #: aliases are fine (Jekyll reads them), an "alias bomb" (each alias doubling the last) is
 #: refused before anything walks it.
 MAX_EXPANDED_VALUES = 100_000
+#: Where a YAML alias (``*name``) can start; a ``*`` inside a word, as in Medium's image URLs
+#: (``…/1*aV4t….jpeg``), is none (substring tests: this runs for every file of the index).
+_ALIAS_MARKS = (" *", "\t*", "\n*", "[*", ",*", "{*")
 
 
 # ---------------------------------------------------------------- Post -> mapping
@@ -398,8 +401,8 @@ def load_meta(yaml_text: str) -> dict[str, Any]:
         return {}
     if not isinstance(data, dict):
         raise StoreError(f"front matter is a YAML {type(data).__name__}, not a mapping of keys")
-    if "*" in yaml_text:  # an alias: shared (or even cyclic) values, maybe exponentially many
-        _check_expanded_size(data)
+    if any(mark in yaml_text for mark in _ALIAS_MARKS) or yaml_text.startswith("*"):
+        _check_expanded_size(data)  # aliases: shared values, maybe exponentially many
     return data
 
 
