@@ -30,6 +30,7 @@ from conftest import FIXTURES, ROOT
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from pytest_httpserver import HTTPServer
+from test_jekyll import jekyll_build, new_site, require_jekyll
 
 from medium_archive import accounts, dates, fetch, frontmatter, store
 from medium_archive.cli import cli
@@ -346,6 +347,26 @@ def test_repair_that_decodes_liquid_turns_liquid_off() -> None:
     assert "{% include x %}" in body and "{{y}}" in body
     assert meta["render_with_liquid"] is False
     assert repair_text(repaired) == repaired  # idempotent
+
+
+@pytest.mark.jekyll
+def test_jekyll_builds_a_repaired_post_without_running_its_decoded_liquid(tmp_path: Path) -> None:
+    jekyll = require_jekyll()
+    root = new_site(tmp_path / "site")
+    (root / "_includes").mkdir()
+    (root / "_includes" / "secret.html").write_text("SECRET-INCLUDED", encoding="utf-8")
+    post = root / "_posts" / "2020-01-02-liquid.md"
+    post.parent.mkdir(exist_ok=True)
+    post.write_text(
+        post_text(BAD_ID).replace("Body &amp; text.", "Text &#123;% include secret.html %&#125;"),
+        encoding="utf-8",
+    )
+    assert_clean(run("repair", "--site", str(root)), (0,))
+    assert "{% include secret.html %}" in post.read_text(encoding="utf-8")
+    jekyll_build(jekyll, root, tmp_path / "out")
+    (page,) = [p for p in (tmp_path / "out").rglob("*.html") if "liquid" in str(p)]
+    html = page.read_text(encoding="utf-8")
+    assert "SECRET-INCLUDED" not in html and "include secret.html" in html
 
 
 def test_repair_leaves_liquid_a_site_already_had_alone() -> None:
