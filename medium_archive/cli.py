@@ -463,6 +463,8 @@ def import_(
         except MediumArchiveError as exc:
             if failed_file is not None:
                 failed_file.finish(complete=False)
+            if report_json is not None:  # stdout stays one JSON document
+                report_json.close({**tally.as_dict(), "interrupted": False, "error": str(exc)})
             raise click.ClickException(str(exc)) from exc
         finally:
             progress.close()
@@ -602,6 +604,8 @@ def sync(
                     report_json.add({**outcome.as_dict(), "changes": list(outcome.changes)})
                 progress.step()
         except MediumArchiveError as exc:
+            if report_json is not None:  # stdout stays one JSON document
+                report_json.close({**tally.as_dict(), "interrupted": False, "error": str(exc)})
             raise click.ClickException(str(exc)) from exc
         finally:
             progress.close()

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ast
 import errno
+import json
 import os
 import re
 import select
@@ -425,6 +426,14 @@ def test_import_on_a_full_disk_stops_fetching_at_once(
     assert len(space_lines) == 1 and "unexpected" not in result.output, result.output
     assert len(attempts) <= 2  # one per worker at most
     assert len(httpserver.log) < 10  # not one request per post of the list
+    as_json = run(
+        "import", str(listing), "--site", str(tmp_path / "site"), "--jobs", "1",
+        "--processes", "0", "--json",
+    )  # fmt: skip
+    assert_clean(as_json, (1,))
+    report = json.loads(as_json.stdout)  # stdout is still one JSON document
+    assert "No space left" in report["summary"]["error"]
+    assert "No space left" in as_json.stderr and len(as_json.stderr.strip().splitlines()) == 1
 
 
 def test_repair_reports_a_full_disk_as_a_write_error(
