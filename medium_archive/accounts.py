@@ -106,6 +106,10 @@ def _looks_like_rss(path: Path) -> bool:
     return text.startswith("<?xml") or "<rss" in text[:1000]
 
 
+#: A saved feed file larger than this is not read (Medium's feeds hold ten posts).
+MAX_FEED_FILE_BYTES = 64 * 1024 * 1024
+
+
 def _looks_like_list(path: Path) -> bool:
     """True for a text file whose first entry is a URL (a list for ``import``), not a page."""
     try:
@@ -154,10 +158,16 @@ def load_feed(source: str, *, session: Any) -> Feed:
     path = Path(source).expanduser()
     if not is_http_url(source) and path.is_file():
         try:
-            data = path.read_bytes()
+            with open(path, "rb") as fh:
+                data = fh.read(MAX_FEED_FILE_BYTES + 1)
         except OSError as exc:
             raise SourceError(f"{source}: cannot read the feed file ({exc.strerror})") from exc
-        return parse_feed(data, source)
+        if len(data) > MAX_FEED_FILE_BYTES:
+            raise SourceError(
+                f"{source}: over {MAX_FEED_FILE_BYTES >> 20} MB, too large for a feed; "
+                "check the file"
+            )
+        return _parse_feed(data, source)
     url = feed_url_for(source)
     try:
         blob = fetch.fetch_bytes(session, url)
@@ -170,7 +180,18 @@ def load_feed(source: str, *, session: Any) -> Feed:
             url=url,
             status=exc.status,
         ) from exc
-    return parse_feed(blob.data, url)
+    return _parse_feed(blob.data, url)
+
+
+def _parse_feed(data: bytes, source: str) -> Feed:
+    """`parse_feed`, with anything the XML toolkit raises on hostile input as one line."""
+    try:
+        return parse_feed(data, source)
+    except MediumArchiveError:
+        raise
+    except (ValueError, TypeError, LookupError, RecursionError, MemoryError) as exc:
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise SourceError(f"{source}: cannot read the feed ({reason[:200]})") from None
 
 
 # --- one item -------------------------------------------------------------------------------

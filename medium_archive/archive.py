@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from . import fetch, frontmatter, images, markdown
-from .errors import ExtractError, MediumArchiveError, NotAPost, PostGone
+from .errors import ExtractError, MediumArchiveError, NotAPost, PostGone, SiteNotWritable
 from .extract import extract_post
 from .model import Post
 from .sources import export as export_source
@@ -122,7 +122,10 @@ def load_saved(source: str) -> Loaded:
     except OSError as exc:
         raise MediumArchiveError(f"{source}: cannot read the file ({exc.strerror})") from exc
     if export_source.looks_like_export(html):
-        exported = export_source.parse_export_post(html, path.name).post
+        item = export_source.parse_export_post(html, path.name)
+        if item.kind == "error":
+            raise ExtractError(f"{source}: {item.error.removeprefix(path.name + ': ')}")
+        exported = item.post
         if exported is None:
             raise NotAPost(f"{source}: an account-export page that is not a post; skip it")
         post = exported
@@ -326,7 +329,9 @@ def archive_one(
     options: Options = Options(),
     validators: Mapping[str, str] | None = None,
 ) -> Outcome:
-    """Archive one input; every domain error becomes a FAILED (or GONE) outcome."""
+    """Archive one input; every domain error becomes a FAILED (or GONE) outcome, except
+    `SiteNotWritable` (a full disk, a read-only site), which is raised: nothing more can be
+    written."""
     validators = validators or {}
     try:
         loaded = load_post(
@@ -340,5 +345,7 @@ def archive_one(
         return save_post(loaded, site=site, options=options, source=source)
     except _NotModified:
         return Outcome(source, Status.NOT_MODIFIED)
+    except SiteNotWritable:
+        raise  # no other input can be written either: the caller stops
     except MediumArchiveError as exc:
         return failure(source, exc)

@@ -30,7 +30,7 @@ from typing import Any, Generic, TypeVar, cast
 
 from . import archive, extract, fetch
 from .archive import Options, Outcome, Prepared, Status
-from .errors import MediumArchiveError
+from .errors import MediumArchiveError, SiteNotWritable
 from .sources.urllist import ListEntry, ListError
 from .store import ArchivedFile, Site
 
@@ -109,6 +109,7 @@ def run_batch(
     on_error: Callable[[T, Exception], R],
     grace: float = DEFAULT_GRACE,
     backlog: int | None = None,
+    fatal: tuple[type[Exception], ...] = (SiteNotWritable,),
 ) -> Iterator[Done[T, R]]:
     """Run ``work`` on every item with ``jobs`` threads; yield each `Done` as it finishes.
 
@@ -117,14 +118,20 @@ def run_batch(
     item never ends the batch. Once ``stop`` is set no new item is started; items in hand are
     waited for up to ``grace`` seconds, then the generator returns (stuck workers are daemon
     threads and are left behind). Closing the generator early winds the workers down too.
+
+    An exception of a ``fatal`` type (by default `SiteNotWritable`: a full disk, a read-only
+    site) is not one item's failure but the end of the run: that item is not yielded, no new
+    item is started, and once the items in hand are done the first such exception is raised.
     """
     if jobs < 1:
         raise ValueError("jobs must be at least 1")
     stop = stop if stop is not None else threading.Event()
     halt = threading.Event()  # set when the consumer is gone: everything winds down
 
+    fatal_errors: list[Exception] = []
+
     def stopped() -> bool:
-        return stop.is_set() or halt.is_set()
+        return stop.is_set() or halt.is_set() or bool(fatal_errors)
 
     todo: queue.Queue[object] = queue.Queue(maxsize=backlog or 2 * jobs)
     # Bounded too: workers wait for a slow consumer instead of piling up results in memory.
@@ -155,6 +162,9 @@ def run_batch(
                 item = cast(T, value)  # the feeder puts only items and _END
                 try:
                     result = work(item)
+                except fatal as exc:  # nothing more can be written: end the run
+                    fatal_errors.append(exc)
+                    continue
                 except Exception as exc:  # one bad item must not end the batch
                     result = on_error(item, exc)
                 if not _put(done, Done(item, result), halt.is_set):
@@ -170,12 +180,14 @@ def run_batch(
         thread.start()
     running = jobs
     deadline: float | None = None
+    timed_out = False
     try:
         while running:
-            if stop.is_set() and deadline is None:
+            if (stop.is_set() or fatal_errors) and deadline is None:
                 deadline = time.monotonic() + grace
             if deadline is not None and time.monotonic() > deadline:
-                return
+                timed_out = True
+                break
             try:
                 value = done.get(timeout=POLL)
             except queue.Empty:
@@ -185,7 +197,9 @@ def run_batch(
                 continue
             assert isinstance(value, Done)
             yield value
-        if feed_error:
+        if fatal_errors:
+            raise fatal_errors[0]
+        if feed_error and not timed_out:
             raise feed_error[0]
     finally:
         halt.set()
@@ -358,6 +372,8 @@ class _Importer:
             return Outcome(item.source, Status.DUPLICATE, item.post_id or "", warnings=(note,))
         try:
             return self.archive(item)
+        except SiteNotWritable:
+            raise  # the end of the run, not this post's failure (see `run_batch`)
         except MediumArchiveError as exc:
             return archive.failure(item.source, exc)
 

@@ -6,10 +6,13 @@ Exit codes are a contract, named in `ExitCode` and documented in the README and 
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import io
+import math
 import os
 import sys
+import tempfile
 import threading
 import time
 import weakref
@@ -35,7 +38,14 @@ from .console import JsonReport, Progress, console, format_seconds, stop_on_sign
 from .errors import MediumArchiveError
 from .sources.account import FEED_LIMIT, FEED_LIMIT_NOTE, AccountEntry, ListingStopped
 from .sources.feed import FeedItem
-from .sources.urllist import ListEntry, ListError, count_entries, iter_list, parse_line
+from .sources.urllist import (
+    ListEntry,
+    ListError,
+    bounded_lines,
+    count_entries,
+    iter_list,
+    parse_line,
+)
 from .store import GENERATORS, Generator, Site, detect_generator, is_empty_folder
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
@@ -178,14 +188,26 @@ def open_site(
     *,
     body_format: str | None = None,
     starter: bool = False,
+    must_exist: bool = False,
 ) -> Site:
-    """The site; with ``starter``, a new or empty folder gets the starter Jekyll site when the
-    first post is written (`announce_starter` says so)."""
+    """The site a command works on; a usage error (one line) when it cannot be one.
+
+    ``must_exist``: commands that only update what is there (sync, repair) need the folder.
+    Every site is checked for ``_posts``/``_drafts``/``assets`` links leading out of it. With
+    ``starter``, a new or empty folder gets the starter Jekyll site when the first post is
+    written (`announce_starter` says so).
+    """
     if site_root.exists() and not site_root.is_dir():
         raise click.UsageError(f"--site {site_root}: not a directory")
+    if must_exist and not site_root.is_dir():
+        raise click.UsageError(f"--site {site_root}: no such directory; give the site's root")
     chosen: Generator = "hugo" if generator == "hugo" else "jekyll"
     empty = starter and is_empty_folder(site_root)
     site = Site(site_root, chosen if generator else detect_generator(site_root))
+    try:
+        site.check_contained()
+    except MediumArchiveError as exc:
+        raise click.ClickException(str(exc)) from exc
     if site.is_hugo and body_format == "html":
         raise click.UsageError(HUGO_HTML_BODY)
     if empty and not site.is_hugo:
@@ -286,6 +308,8 @@ def archive(
                 outcome = archive_one(source, site=site, session=session, options=options)
             report(outcome, site)
             outcomes.append(outcome)
+    except MediumArchiveError as exc:  # the site cannot be written: nothing more can be done
+        raise click.ClickException(str(exc)) from exc
     except KeyboardInterrupt:
         announce_starter(site)
         console(
@@ -313,11 +337,14 @@ def repair(paths: tuple[Path, ...], site_root: Path, generator: str | None, chec
     """
     from .repair import repair_site
 
-    site = open_site(site_root, generator)
-    needs = failed = 0
+    site = open_site(site_root, generator, must_exist=True)
+    needs = failed = unwritten = 0
     try:
         for result in repair_site(site, list(paths) or None, check=check):
-            if result.error:
+            if result.write_failed:
+                unwritten += 1
+                console(f"error: {result.error}")
+            elif result.error:
                 failed += 1
                 console(f"error: {result.path}: {result.error}")
             elif result.changed:
@@ -325,10 +352,13 @@ def repair(paths: tuple[Path, ...], site_root: Path, generator: str | None, chec
                 click.echo(f"{'needs repair' if check else 'repaired'}: {shown_path(result.path)}")
     except MediumArchiveError as exc:
         raise click.ClickException(str(exc)) from exc
-    console(
-        f"{needs} file(s) {'need repair' if check else 'repaired'}, {failed} could not be parsed"
-    )
-    sys.exit(ExitCode.FAILED if failed or (check and needs) else ExitCode.OK)
+    verb = "need repair" if check else "repaired"
+    summary = f"{needs} file(s) {verb}, {failed} could not be parsed"
+    if unwritten:
+        summary += f", {unwritten} could not be written"
+    console(summary)
+    bad = failed or unwritten or (check and needs)
+    sys.exit(ExitCode.FAILED if bad else ExitCode.OK)
 
 
 # --- import ---------------------------------------------------------------------------------
@@ -339,11 +369,19 @@ DEFAULT_RATE = 5.0
 WRITTEN = frozenset({Status.ARCHIVED, Status.UPDATED, Status.UNCHANGED})
 
 
+def finite_rate(ctx: click.Context, param: click.Parameter, value: float) -> float:
+    """``--rate`` must be a finite number above 0: not nan or inf (FloatRange lets them by)."""
+    if not math.isfinite(value) or value <= 0:
+        raise click.BadParameter(f"{value} is not a number of requests per second above 0")
+    return value
+
+
 def batch_options(fn: Any) -> Any:
     """``--jobs`` and ``--rate``, shared by the batch commands (import, sync)."""
     fn = click.option(
         "--rate",
         type=click.FloatRange(min=0, min_open=True),
+        callback=finite_rate,
         default=DEFAULT_RATE,
         show_default=True,
         help="At most this many requests per second to any one host.",
@@ -369,11 +407,67 @@ def open_list(path: str) -> TextIO:
 
 
 def list_total(path: str) -> int | None:
-    """How many inputs a list file names (a quick streaming pass), None for stdin or a pipe."""
+    """How many inputs a list file names (a quick streaming pass), None for stdin or a pipe,
+    or for a file that is no list (reading it then says why, in one line)."""
     if path == "-" or not Path(path).is_file():
         return None
-    with open(path, encoding="utf-8-sig", errors="replace") as fh:
-        return count_entries(fh)
+    try:
+        with open(path, encoding="utf-8-sig", errors="replace") as fh:
+            return count_entries(bounded_lines(fh))
+    except (OSError, MediumArchiveError):
+        return None
+
+
+class FailedList:
+    """``--failed``: the inputs that failed, written to a temp file beside the target and moved
+    over it when the run ends, so ``import failed.txt --failed failed.txt`` reads the whole old
+    list first. When that same file is the list being imported and the run did not get through
+    it (Ctrl-C, --fail-fast, a full disk), the old list is kept: nothing untried is lost."""
+
+    def __init__(self, path: str, source: str) -> None:
+        self.path = Path(path)
+        self.same_as_source = _same_file(path, source)
+        try:
+            fd, tmp = tempfile.mkstemp(
+                dir=self.path.parent, prefix=f".{self.path.name}.", suffix=".tmp"
+            )
+        except OSError as exc:
+            raise click.BadParameter(
+                f"{path}: cannot write there ({exc.strerror or exc})", param_hint="--failed"
+            ) from None
+        self.tmp = Path(tmp)
+        self.file = os.fdopen(fd, "w", encoding="utf-8")
+
+    def write(self, text: str) -> None:
+        self.file.write(text)
+
+    def finish(self, *, complete: bool) -> str | None:
+        """Move the list into place (None), or discard it and say why the old one was kept."""
+        try:
+            self.file.close()
+            if complete or not self.same_as_source:
+                if self.path.exists():
+                    os.chmod(self.tmp, self.path.stat().st_mode & 0o777)
+                os.replace(self.tmp, self.path)
+                return None
+        except OSError as exc:
+            self.discard()
+            return f"could not write the failed list {self.path} ({exc.strerror or exc})"
+        self.discard()
+        return f"{self.path} left as it was (the run did not get through it)"
+
+    def discard(self) -> None:
+        with contextlib.suppress(OSError):
+            self.file.close()
+        with contextlib.suppress(OSError):
+            self.tmp.unlink()
+
+
+def _same_file(a: str, b: str) -> bool:
+    try:
+        return b != "-" and os.path.samefile(a, b)
+    except OSError:
+        return False
 
 
 def open_account(
@@ -558,7 +652,7 @@ def import_(
         total = list_total(list_path)
         lines = open_list(list_path)
         ctx.call_on_close(lines.close)
-        entries = iter_list(lines, file_exists=os.path.isfile)
+        entries = iter_list(bounded_lines(lines), file_exists=os.path.isfile)
         batch = import_entries(entries, site=site, session=session, settings=settings, stop=stop)
     elif kind == "post":
         total = 1
@@ -572,9 +666,9 @@ def import_(
     else:
         account = AccountSettings(jobs, drafts, responses, enrich, refresh, settings.options)
         batch, total = open_account(kind, list_path, site, session, account, stop)
-    failed_file = open(failed_path, "w", encoding="utf-8") if failed_path else None  # noqa: SIM115
+    failed_file = FailedList(failed_path, list_path) if failed_path else None
     if failed_file is not None:
-        ctx.call_on_close(failed_file.close)
+        ctx.call_on_close(failed_file.discard)
     tally = Tally()
     progress = Progress(total, tally)
     report_json = JsonReport() if as_json else None
@@ -589,17 +683,24 @@ def import_(
                     report_json.add(record_for(item, outcome))
                 if outcome.failed and failed_file is not None:
                     failed_file.write(failed_entry(item, outcome))
-                    failed_file.flush()
                 if outcome.failed and fail_fast and not stop.is_set():
                     stopped_early = True
                     stop.set()
                 progress.step()
         except MediumArchiveError as exc:
+            if failed_file is not None:
+                failed_file.finish(complete=False)
+            if report_json is not None:  # stdout stays one JSON document
+                report_json.close({**tally.as_dict(), "interrupted": False, "error": str(exc)})
             raise click.ClickException(str(exc)) from exc
         finally:
             progress.close()
     announce_starter(site)
     notes = ["stopped at the first failure (--fail-fast)"] if stopped_early else []
+    if failed_file is not None:
+        note = failed_file.finish(complete=not (stopped_early or received))
+        if note:
+            notes.append(note)
     finish_batch("import", tally, progress, report_json, received, notes, failed=tally.failed > 0)
 
 
@@ -711,7 +812,7 @@ def sync(
     from .fetch import HostLimiter
     from .sync import SyncSettings, sync_site
 
-    site = open_site(site_root, generator, body_format=body_format)
+    site = open_site(site_root, generator, body_format=body_format, must_exist=True)
     session = make_session(ctx, pool_size=jobs, limiter=HostLimiter(rate))
     settings = SyncSettings(
         jobs=jobs,
@@ -738,6 +839,8 @@ def sync(
                     report_json.add({**outcome.as_dict(), "changes": list(outcome.changes)})
                 progress.step()
         except MediumArchiveError as exc:
+            if report_json is not None:  # stdout stays one JSON document
+                report_json.close({**tally.as_dict(), "interrupted": False, "error": str(exc)})
             raise click.ClickException(str(exc)) from exc
         finally:
             progress.close()

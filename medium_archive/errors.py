@@ -54,3 +54,8 @@ class SourceError(MediumArchiveError):
 
 class CookieFileError(InvalidInput):
     """A ``--cookies`` file cannot be read or is not a Netscape cookies.txt file."""
+
+
+class SiteNotWritable(StoreError):
+    """The site cannot take any more writes (disk full, quota, read-only, permission denied):
+    the run stops at once instead of failing post after post."""

@@ -15,7 +15,6 @@ import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -26,6 +25,7 @@ import orjson
 from . import body
 from .challenge import is_challenge_page
 from .cleanup import clean_text
+from .dates import iso_from_epoch_ms, iso_from_text
 from .errors import Blocked, NotAPost
 from .model import MEDIUM_FAVICON, MEDIUM_PUBLISHER, AppLink, Author, Post, Publisher
 from .urls import POST_ID_RE, absolute, host, post_id_from_url, strip_tracking
@@ -325,29 +325,6 @@ def _str(value: Any) -> str:
 def _post_id_or_empty(value: Any) -> str:
     text = _str(value).lower()
     return text if POST_ID_RE.match(text) else ""
-
-
-def iso_from_epoch_ms(value: Any) -> str:
-    """Epoch milliseconds -> ``YYYY-MM-DDTHH:MM:SS.mmmZ`` (UTC); '' for 0 or junk."""
-    if not isinstance(value, (int, float)) or isinstance(value, bool) or not 0 < value < 1e15:
-        return ""  # 0, negative, junk, inf, nan, or past year 30000
-    moment = datetime.fromtimestamp(int(value) / 1000, tz=timezone.utc)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{int(value) % 1000:03d}Z"
-
-
-def iso_from_text(value: Any) -> str:
-    """An ISO date string normalised to ``YYYY-MM-DDTHH:MM:SS.mmmZ``; '' when unreadable."""
-    text = _str(value)
-    if not text:
-        return ""
-    try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-        if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=timezone.utc)
-        moment = moment.astimezone(timezone.utc)
-    except (ValueError, OverflowError):  # not ISO, or out of range once in UTC
-        return ""
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
 def state_ref(page: Page, key: str) -> JsonDict:

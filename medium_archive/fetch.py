@@ -714,7 +714,7 @@ def _read_head(response: requests.Response, limit: int) -> bytes:
 def _too_large(url: str, size: str, max_bytes: int) -> FetchError:
     return FetchError(
         f"{url}: the response {size}, over the {_size(max_bytes)} limit; "
-        "check the URL or raise the size limit",
+        "check the URL: no Medium page or image comes near that size",
         url=url,
     )
 

@@ -37,7 +37,6 @@ a file whose ``content_hash`` no longer matches its stored ``contentHash`` was e
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import re
 from collections.abc import Mapping
@@ -47,6 +46,7 @@ import yaml
 
 from . import urls
 from .cleanup import clean_text
+from .dates import date_string
 from .errors import StoreError
 from .keywords import count_words, derive_keywords
 from .model import AppLink, Post
@@ -60,11 +60,13 @@ __all__ = [
     "dumps",
     "dumps_with_hash",
     "front_matter",
+    "has_liquid",
     "load_meta",
     "loads",
     "plain_text",
     "site_keys",
     "split",
+    "without_live_liquid",
 ]
 
 Generator = Literal["jekyll", "hugo"]
@@ -86,9 +88,40 @@ _OPEN_RE = re.compile(r"---[ \t]*\r?\n")
 _CLOSE_RE = re.compile(r"^---[ \t]*(?:\r?\n|\Z)", re.M)
 
 try:  # libyaml's loader is ~10x faster; it resolves exactly the same safe tags.
-    _Loader: type[yaml.SafeLoader] = yaml.CSafeLoader  # type: ignore[assignment]
+    _BaseLoader: type[yaml.SafeLoader] = yaml.CSafeLoader  # type: ignore[assignment]
 except AttributeError:  # pragma: no cover - PyYAML built without libyaml
-    _Loader = yaml.SafeLoader
+    _BaseLoader = yaml.SafeLoader
+
+
+class _Loader(_BaseLoader):  # type: ignore[valid-type,misc]
+    """The safe loader, except that a value YAML cannot build is kept as its text, not raised:
+    an unquoted timestamp out of range (``2020-13-45``, ``2021-02-30``, or a ``datetime``
+    PyYAML itself cannot make) and an integer too long for ``int()`` (Python 3.11+ refuses over
+    4,300 digits). The date readers (`dates`) then treat such text as "no date"."""
+
+    def construct_yaml_timestamp(self, node: Any) -> Any:
+        try:
+            return super().construct_yaml_timestamp(node)
+        except (ValueError, OverflowError, TypeError):
+            return str(node.value)
+
+    def construct_yaml_int(self, node: Any) -> Any:
+        try:
+            return super().construct_yaml_int(node)
+        except ValueError:
+            return str(node.value)
+
+
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _Loader.construct_yaml_timestamp)
+_Loader.add_constructor("tag:yaml.org,2002:int", _Loader.construct_yaml_int)
+
+#: At most this many values in a front matter once its YAML aliases are expanded: a few
+#: aliases are fine (Jekyll reads them), an "alias bomb" (each alias doubling the last) is
+#: refused before anything walks it.
+MAX_EXPANDED_VALUES = 100_000
+#: Where a YAML alias (``*name``) can start; a ``*`` inside a word, as in Medium's image URLs
+#: (``…/1*aV4t….jpeg``), is none (substring tests: this runs for every file of the index).
+_ALIAS_MARKS = (" *", "\t*", "\n*", "[*", ",*", "{*")
 
 
 # ---------------------------------------------------------------- Post -> mapping
@@ -118,7 +151,7 @@ def front_matter(
         "description": post.subtitle or post.description or first_paragraph(body_markdown),
         "inLanguage": post.language,
         "app_links": [app_link_map(link) for link in post.app_links],
-        "isBasedOnUrl": post.source or post.url,
+        "isBasedOnUrl": urls.shown_source(post.source) or post.url,
         "title": post.title,
         "datePublished": post.date_published,
         "dateModified": post.date_modified or post.date_published,
@@ -204,9 +237,32 @@ def _extras(post: Post, body: str, text: str) -> dict[str, Any]:
         extras["wordCount"] = count
     if post.is_paywalled:
         extras["isAccessibleForFree"] = False
-    if "{{" in body or "{%" in body:
+    if has_liquid(body):
         extras["render_with_liquid"] = False
     return extras
+
+
+def liquid_count(text: str) -> int:
+    """How many Liquid tag or output openings (``{%``, ``{{``) ``text`` holds."""
+    return text.count("{{") + text.count("{%")
+
+
+def has_liquid(text: str) -> bool:
+    """True when Jekyll would run Liquid in ``text`` (it does so in code blocks too)."""
+    return "{{" in text or "{%" in text
+
+
+def without_live_liquid(meta: Mapping[str, Any], body: str, before: str = "") -> dict[str, Any]:
+    """``meta`` with ``render_with_liquid: false`` (before ``_archive``) when ``body`` holds more
+    Liquid than ``before`` did: a text change (decoding ``&#123;%`` …) must never make a post run
+    Liquid it did not run before. Liquid already in ``before`` is left as the site has it."""
+    if liquid_count(body) <= liquid_count(before) or meta.get("render_with_liquid") is False:
+        return dict(meta)
+    out = {k: v for k, v in meta.items() if k not in ("render_with_liquid", "_archive")}
+    out["render_with_liquid"] = False
+    if "_archive" in meta:
+        out["_archive"] = meta["_archive"]
+    return out
 
 
 def clean_values(value: Any) -> Any:
@@ -391,11 +447,56 @@ def load_meta(yaml_text: str) -> dict[str, Any]:
         data = yaml.load(yaml_text, Loader=_Loader)  # noqa: S506 - a safe loader
     except yaml.YAMLError as exc:
         raise StoreError(f"front matter is not valid YAML{_yaml_error_where(exc)}") from None
+    except (ValueError, TypeError, OverflowError, RecursionError, MemoryError) as exc:
+        reason = _first_line(exc) if not isinstance(exc, RecursionError) else "nested too deep"
+        message = f"front matter cannot be read as YAML ({reason}); fix it by hand"
+        raise StoreError(message) from None
     if data is None:
         return {}
     if not isinstance(data, dict):
         raise StoreError(f"front matter is a YAML {type(data).__name__}, not a mapping of keys")
+    if any(mark in yaml_text for mark in _ALIAS_MARKS) or yaml_text.startswith("*"):
+        _check_expanded_size(data)  # aliases: shared values, maybe exponentially many
     return data
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return text.splitlines()[0][:200]
+
+
+def _check_expanded_size(data: Any) -> None:
+    """`StoreError` when ``data``, its shared values counted each time they are used, holds more
+    than `MAX_EXPANDED_VALUES` values, or contains itself (a recursive alias)."""
+    sizes: dict[int, int] = {}
+    in_progress: set[int] = set()
+
+    def size(value: Any) -> int:
+        if not isinstance(value, dict | list):
+            return 1
+        key = id(value)
+        if key in sizes:
+            return sizes[key]
+        if key in in_progress:
+            raise StoreError("front matter has a YAML alias that contains itself; fix it by hand")
+        in_progress.add(key)
+        children = value.items() if isinstance(value, dict) else ((None, v) for v in value)
+        total = 1
+        for _, child in children:
+            total += size(child)
+            if total > MAX_EXPANDED_VALUES:
+                raise StoreError(
+                    f"front matter expands its YAML aliases to over {MAX_EXPANDED_VALUES:,} "
+                    "values (an alias bomb?); fix it by hand"
+                )
+        in_progress.discard(key)
+        sizes[key] = total
+        return total
+
+    try:
+        size(data)
+    except RecursionError:
+        raise StoreError("front matter cannot be read as YAML (nested too deep)") from None
 
 
 def _yaml_error_where(exc: yaml.YAMLError) -> str:
@@ -413,17 +514,6 @@ def loads(text: str) -> tuple[dict[str, Any], str]:
     """``(meta, body)`` of file text written by ``dumps`` (or any tool using ``---`` YAML)."""
     yaml_text, body = split(text)
     return load_meta(yaml_text), body
-
-
-def date_string(value: Any) -> Any:
-    """A YAML-loaded date as FORMAT.md's string (``…T…mmmZ`` UTC); other values unchanged."""
-    if isinstance(value, dt.datetime):
-        if value.tzinfo is not None:
-            value = value.astimezone(dt.timezone.utc).replace(tzinfo=None)
-        return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    return value
 
 
 # ---------------------------------------------------------------- content hash

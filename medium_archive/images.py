@@ -23,9 +23,9 @@ from urllib.parse import unquote, urlsplit
 import lxml.html
 
 from . import fetch
-from .errors import FetchError, MediumArchiveError
+from .errors import FetchError, MediumArchiveError, SiteNotWritable, StoreError
 from .model import Post
-from .store import Site, write_atomic
+from .store import Site, write_atomic, write_error
 
 #: Images are larger than pages: animated GIFs of a few tens of MB exist.
 MAX_IMAGE_BYTES = 32 * 1024 * 1024
@@ -159,10 +159,17 @@ def save_image(
         return Saved(url, reason=f"not an image (the server sent {sent!r})")
     path = site.resolve(folder / (stem + extension_for(media, url_ext)))
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise write_error(exc, path.parent) from exc
         write_atomic(path, blob.data)
-    except OSError as exc:
-        return Saved(url, reason=f"cannot write {path.name} ({exc.strerror or exc})")
+    except SiteNotWritable:
+        raise  # a full disk or a read-only site: the run stops (one line), not one warning a post
+    except StoreError as exc:
+        cause = exc.__cause__ or exc.__context__
+        reason = cause.strerror if isinstance(cause, OSError) and cause.strerror else str(exc)
+        return Saved(url, reason=f"cannot write {path.name} ({reason})")
     return Saved(url, site_path(site, path))
 
 

@@ -21,7 +21,7 @@ import re
 __all__ = ["STOP_WORDS", "count_words", "derive_keywords", "words"]
 
 #: Words: letter/digit runs, hyphenated compounds kept whole.
-_WORD_RE = re.compile(r"[^\W_]++(?:-[^\W_]++)*+")  # possessive: no backtracking
+_WORD_RE = re.compile(r"[^\W_]+(?:-[^\W_]+)*")  # nothing can fail after a run: no backtracking
 
 _STOP_WORDS_TEXT = """
     about above after again against all also although always among and any anyone anything are

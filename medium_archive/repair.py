@@ -33,8 +33,8 @@ from typing import Any
 
 from . import frontmatter, urls
 from .cleanup import clean_text
-from .errors import StoreError
-from .store import Site, write_atomic
+from .errors import SiteNotWritable, StoreError
+from .store import Site, read_post_text, write_atomic
 
 __all__ = [
     "RepairResult",
@@ -56,6 +56,8 @@ class RepairResult:
     path: Path
     changed: bool
     error: str | None = None
+    #: The file needed repair but could not be written (``error`` says why).
+    write_failed: bool = False
 
 
 # ---------------------------------------------------------------- front matter
@@ -222,10 +224,14 @@ def repair_body(body: str) -> str:
 
 
 def repair_text(text: str, generator: frontmatter.Generator = "jekyll") -> str:
-    """The repaired file text; `StoreError` when it has no loadable front matter."""
+    """The repaired file text; `StoreError` when it has no loadable front matter.
+
+    Decoding can turn ``&#123;% include x %&#125;`` into live Liquid: the repaired front matter
+    then says ``render_with_liquid: false`` (`frontmatter.without_live_liquid`).
+    """
     meta, body = frontmatter.loads(text)
-    fixed = repair_meta(meta, generator)
     new_body = repair_body(body)
+    fixed = frontmatter.without_live_liquid(repair_meta(meta, generator), new_body, before=body)
     archive = meta.get("_archive")
     stored_hash = archive.get("contentHash") if isinstance(archive, Mapping) else None
     if stored_hash and stored_hash == frontmatter.content_hash(text):
@@ -236,20 +242,27 @@ def repair_text(text: str, generator: frontmatter.Generator = "jekyll") -> str:
 def repair_file(
     path: Path, *, check: bool, generator: frontmatter.Generator = "jekyll"
 ) -> RepairResult:
-    """Repair one file in place (atomically); with ``check``, only say whether it would change."""
+    """Repair one file in place (atomically); with ``check``, only say whether it would change.
+
+    A file that cannot be read as a post (binary, not UTF-8, huge, no or broken front matter,
+    a YAML alias bomb) is an error result and is left byte for byte. A write that fails is an
+    error result with ``write_failed``; `SiteNotWritable` (disk full, read-only site) is raised.
+    """
     path = Path(path)
     try:
-        original = path.read_bytes().decode("utf-8")
+        original = read_post_text(path)
         repaired = repair_text(original, generator)
-    except (OSError, UnicodeDecodeError, StoreError) as exc:
+    except StoreError as exc:
         return RepairResult(path, False, _one_line(exc))
     if repaired == original:
         return RepairResult(path, False)
     if not check:
         try:
             write_atomic(path, repaired.encode("utf-8"))
-        except OSError as exc:
-            return RepairResult(path, True, _one_line(exc))
+        except SiteNotWritable:
+            raise
+        except StoreError as exc:
+            return RepairResult(path, True, _one_line(exc), write_failed=True)
     return RepairResult(path, True)
 
 
@@ -263,6 +276,11 @@ def repair_site(
     """
     if paths is None:
         for path in site.post_files():
+            try:  # a post file that is a link out of the site is not followed
+                site.resolve(path)
+            except StoreError as exc:
+                yield RepairResult(path, False, str(exc))
+                continue
             yield repair_file(path, check=check, generator=site.generator)
         return
     for given in paths:

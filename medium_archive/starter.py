@@ -10,6 +10,7 @@ serve`` work at once. Planted once: a file already there is never overwritten.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from importlib import resources
 from pathlib import Path
@@ -18,8 +19,11 @@ from typing import TYPE_CHECKING
 from .errors import StoreError
 from .store import write_atomic
 
-if TYPE_CHECKING:  # importlib.abc's name is deprecated from Python 3.12 on
-    from importlib.resources.abc import Traversable
+if TYPE_CHECKING:  # importlib.abc's name is deprecated from 3.12 on; resources.abc is 3.11+
+    if sys.version_info >= (3, 11):
+        from importlib.resources.abc import Traversable
+    else:
+        from importlib.abc import Traversable
 
 __all__ = ["plant", "starter_files"]
 

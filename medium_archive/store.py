@@ -21,7 +21,7 @@ file. The index is built on first use and kept up to date by ``write``; ``index(
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
+import errno
 import os
 import re
 import tempfile
@@ -31,8 +31,8 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any, Literal
 
-from . import urls
-from .errors import StoreError
+from . import dates, urls
+from .errors import SiteNotWritable, StoreError
 from .frontmatter import date_string, load_meta, split
 from .model import Post
 
@@ -44,7 +44,9 @@ __all__ = [
     "Site",
     "WriteResult",
     "detect_generator",
+    "read_post_text",
     "write_atomic",
+    "write_error",
 ]
 
 POSTS_DIR = "_posts"
@@ -111,8 +113,59 @@ class WriteResult:
     previous_path: str | None = None
 
 
+#: Write errors after which no other write can succeed either: the run stops (`SiteNotWritable`).
+FATAL_WRITE_ERRNOS = frozenset(
+    {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM}
+)
+#: Existing post files larger than this are not read (no post comes near it); they are left alone.
+MAX_POST_BYTES = 32 << 20
+
+
+def write_error(exc: OSError, path: Path | str) -> StoreError:
+    """A write's `OSError` as one line: `SiteNotWritable` when no other write can succeed."""
+    reason = exc.strerror or str(exc) or type(exc).__name__
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return SiteNotWritable(f"cannot write {path}: {reason}; free some space and run again")
+    if exc.errno in FATAL_WRITE_ERRNOS:
+        return SiteNotWritable(
+            f"cannot write {path}: {reason}; make the site writable and run again"
+        )
+    return StoreError(f"cannot write {path}: {reason}")
+
+
+def read_post_text(path: Path) -> str:
+    """The text of an existing post file, or `StoreError` (one line) when it is no text post:
+    unreadable, larger than `MAX_POST_BYTES`, binary (NUL bytes) or not UTF-8. Never changes it."""
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read(MAX_POST_BYTES + 1)
+    except OSError as exc:
+        raise StoreError(f"cannot read the file ({exc.strerror or exc})") from None
+    if len(data) > MAX_POST_BYTES:
+        raise StoreError(
+            f"over {MAX_POST_BYTES >> 20} MB: too large to be a post file; left alone"
+        )
+    if b"\0" in data:
+        raise StoreError("a binary file (NUL bytes), not a post; left alone")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise StoreError(f"not UTF-8 text (bad byte at offset {exc.start}); left alone") from None
+
+
 def write_atomic(path: Path, data: bytes) -> None:
-    """Replace ``path`` with ``data`` atomically; no temp file is left behind, even on Ctrl-C."""
+    """Replace ``path`` with ``data`` atomically; no temp file is left behind, even on Ctrl-C.
+
+    An `OSError` becomes a one-line `StoreError` (`SiteNotWritable` for a full disk or a
+    read-only site); the file is then as it was.
+    """
+    try:
+        _write_atomic(path, data)
+    except OSError as exc:
+        raise write_error(exc, path) from None
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
     fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     done = False
     try:
@@ -248,18 +301,12 @@ def archived_file(post_id: str, rel_path: str, meta: Mapping[str, Any]) -> Archi
 
 
 def _utc_day(date_published: str) -> str:
-    text = date_published.strip()
-    try:
-        if len(text) == 10:
-            return dt.date.fromisoformat(text).isoformat()
-        stamp = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
+    day = dates.utc_day(date_published)
+    if not day:
         raise StoreError(
-            f"datePublished {date_published!r} is not an ISO date; cannot name the post's file"
-        ) from None
-    if stamp.tzinfo is not None:
-        stamp = stamp.astimezone(dt.timezone.utc)
-    return stamp.date().isoformat()
+            f"datePublished {date_published!r} is not a readable date; cannot name the post's file"
+        )
+    return day
 
 
 def post_slug(post: Post) -> str:
@@ -356,6 +403,23 @@ class Site:
         if resolved != self.root and self.root not in resolved.parents:
             raise StoreError(f"{rel_path}: outside the site root {self.root}; refusing to touch it")
         return resolved
+
+    def check_contained(self) -> None:
+        """`StoreError` (one line) when ``_posts``, ``_drafts`` or ``assets`` leads out of the
+        site (a symlink to a folder elsewhere): every command that writes refuses such a site
+        before it starts, rather than write (or fail) post by post outside the root."""
+        for name in (POSTS_DIR, DRAFTS_DIR, ASSETS_DIR):
+            folder = self.root / name
+            if not folder.is_symlink() and not folder.exists():
+                continue
+            try:
+                self.resolve(name)
+            except StoreError:
+                target = os.path.realpath(folder)
+                raise StoreError(
+                    f"{folder} leads out of the site (to {target}); refusing to write there: "
+                    f"replace the link with a real {name} folder inside the site"
+                ) from None
 
     def relative(self, path: Path) -> str:
         """The POSIX path of ``path`` relative to the root."""
@@ -456,8 +520,8 @@ class Site:
     # ------------------------------------------------------------ write
 
     def read(self, rel_path: str) -> str:
-        """The text of a file in the site."""
-        return self.resolve(rel_path).read_text(encoding="utf-8")
+        """The text of a post file in the site (`read_post_text`)."""
+        return read_post_text(self.resolve(rel_path))
 
     def write(
         self,
@@ -485,7 +549,10 @@ class Site:
             if self.before_first_write is not None:
                 hook, self.before_first_write = self.before_first_write, None
                 hook()
-            path.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise write_error(exc, path.parent) from None
             write_atomic(path, data)
             previous = existing.path if existing is not None and existing.path != target else None
             if previous is not None:

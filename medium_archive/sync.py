@@ -34,7 +34,7 @@ from typing import Any
 from . import archive, fetch, frontmatter, urls
 from .archive import BodyFormat, Options, Outcome, Prepared, Status
 from .batch import DEFAULT_GRACE, Done, WriteGate, run_batch
-from .errors import MediumArchiveError, PostGone, StoreError
+from .errors import MediumArchiveError, PostGone, SiteNotWritable, StoreError
 from .store import ArchivedFile, Site, with_suffix_id
 
 __all__ = ["SyncSettings", "Syncer", "body_format_of", "describe_changes", "plan", "sync_site"]
@@ -177,6 +177,8 @@ class Syncer:
         except PostGone as exc:
             message = f"{exc}; the archived file {item.path} is kept"
             return Outcome(item.path, Status.GONE, item.post_id, item.path, error=message)
+        except SiteNotWritable:
+            raise  # the end of the run, not this post's failure (see `batch.run_batch`)
         except MediumArchiveError as exc:
             return Outcome(item.path, Status.FAILED, item.post_id, item.path, error=str(exc))
         except (OSError, UnicodeDecodeError) as exc:

@@ -1,10 +1,12 @@
 """Medium URL rules: what an input is, canonical form, post id and slug.
 
-Pure string work: no network, no HTML parsing, no files.
+Pure string work: no network, no HTML parsing, no files (`shown_source` reads the current
+directory's name, nothing else).
 """
 
 from __future__ import annotations
 
+import os
 import re
 import unicodedata
 from urllib.parse import SplitResult, parse_qsl, unquote, urlencode, urljoin, urlunsplit
@@ -155,3 +157,19 @@ def host(url: str) -> str:
     """The lowercased host of a URL, without ``www.``."""
     netloc = urlsplit(url).hostname or ""
     return netloc[4:] if netloc.startswith("www.") else netloc
+
+
+def shown_source(source: str) -> str:
+    """What ``isBasedOnUrl`` publishes for an input: a URL as it is; a local file as its path
+    relative to the current directory when it lies inside it (as typed there), else its file
+    name alone, so that no absolute local path (``/home/<user>/…``) reaches a public site."""
+    if not source or "://" in source:
+        return source
+    path = os.path.abspath(os.path.expanduser(source))
+    try:
+        relative = os.path.relpath(path, os.getcwd())
+    except (OSError, ValueError):  # no current directory, or another drive (Windows)
+        relative = ""
+    if relative and relative != os.curdir and relative.split(os.sep)[0] != os.pardir:
+        return relative.replace(os.sep, "/")
+    return os.path.basename(path) or source

@@ -204,7 +204,8 @@ def test_no_temp_file_left_when_write_fails(
 
     monkeypatch.setattr(store.os, "replace", broken_replace)
     result = repair_file(path, check=False)
-    assert result.error == "disk full"
+    assert result.error == f"cannot write {path}: disk full"
+    assert result.write_failed
     assert os.listdir(tmp_path) == ["markdown_code.md"] and path.read_bytes() == before
 
 

@@ -25,7 +25,6 @@ import zipfile
 import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from pathlib import Path, PurePosixPath
 from typing import Any, Literal
 
@@ -33,6 +32,7 @@ import lxml.html
 
 from .. import body
 from ..cleanup import clean_text
+from ..dates import iso_from_text
 from ..errors import ExtractError, MediumArchiveError, NotAPost, SourceError
 from ..model import MEDIUM_PUBLISHER, Author, Post
 from ..urls import POST_ID_RE, post_id_from_url, strip_tracking
@@ -168,18 +168,9 @@ def is_truncation(short: str, full: str) -> bool:
 
 
 def iso_utc(value: str) -> str:
-    """An ISO 8601 instant as ``YYYY-MM-DDTHH:MM:SS.mmmZ`` (UTC), or "" when unreadable."""
-    text = value.strip()
-    if not text:
-        return ""
-    try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        return ""
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    moment = moment.astimezone(timezone.utc)
-    return f"{moment:%Y-%m-%dT%H:%M:%S}.{moment.microsecond // 1000:03d}Z"
+    """An ISO 8601 instant as ``YYYY-MM-DDTHH:MM:SS.mmmZ`` (UTC), or "" when unreadable or out
+    of range (`dates.iso_from_text`)."""
+    return iso_from_text(value)
 
 
 # --- one post file ------------------------------------------------------------------------------
@@ -227,6 +218,9 @@ def parse_export_post(html: str, filename: str, *, author: Author | None = None)
         and _starts_text(p_name, parts.first_block)
     )
     kind: ExportKind = "draft" if draft else "response" if response else "post"
+    if not draft and not iso_utc(footer.published):  # "2020-13-45", past year 9999 in UTC…
+        reason = f"its publication date {footer.published[:40]!r} is not a real date"
+        return ExportItem(kind="error", post=None, source=filename, error=f"{filename}: {reason}")
     post = Post(
         id=post_id,
         url=url,

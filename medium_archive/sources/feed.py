@@ -21,9 +21,9 @@ shared/corpus/formats/FORMATS.md §2.
 from __future__ import annotations
 
 import codecs
+import dataclasses
 import re
 from dataclasses import dataclass, field
-from email.utils import parsedate_to_datetime
 from typing import Any, Literal
 from urllib.parse import parse_qsl, urlsplit
 
@@ -32,7 +32,8 @@ from lxml import etree
 
 from .. import body
 from ..challenge import is_challenge_page
-from ..errors import Blocked, InvalidInput, SourceError
+from ..dates import iso_from_text
+from ..errors import Blocked, ExtractError, InvalidInput, SourceError
 from ..model import MEDIUM_PUBLISHER, Author, Post, Publisher
 from ..urls import host, is_http_url, post_id_from_url, strip_tracking
 from .export import is_truncation, iso_utc, node_text, norm_space
@@ -94,6 +95,8 @@ class FeedItem:
     is_response: bool = False
     is_draft: bool = False
     publication: Publisher | None = None
+    #: Why the item cannot be archived from the feed (its XML was cut off by a parser limit).
+    error: str = ""
 
 
 @dataclass(frozen=True)
@@ -135,24 +138,35 @@ def decode_feed(data: bytes) -> tuple[str, str]:
     return data.decode(name, errors="replace"), name.upper()
 
 
-def _parse_xml(text: str) -> Any:
+#: Parser messages saying a limit cut the document (a text node over 10 MB, nesting over 256
+#: levels): the element holding that line lost content, and must not be archived as if whole.
+_LIMIT_ERROR_RE = re.compile(r"too big|huge|excessive depth|too long|too large", re.I)
+
+
+def _parse_xml(text: str) -> tuple[Any, list[tuple[int, str]]]:
+    """The tree (None when unreadable) and the (line, message) of each limit the parser hit."""
     repaired = _STRAY_LT_CDATA_RE.sub(r"\1", _XML_DECL_RE.sub("", text, count=1))
     parser = etree.XMLParser(
         recover=True, resolve_entities=False, no_network=True, remove_comments=True, huge_tree=False
     )
     try:
-        return etree.fromstring(repaired.encode("utf-8"), parser)
+        root = etree.fromstring(repaired.encode("utf-8"), parser)
     except etree.XMLSyntaxError:
-        return None
+        return None, []
+    log = parser.error_log
+    cut = [(e.line, e.message.strip()) for e in log if _LIMIT_ERROR_RE.search(e.message)]
+    return root, cut
 
 
 def _key(element: Any) -> str:
     tag = element.tag
     if not isinstance(tag, str):
         return ""
-    qname = etree.QName(tag)
-    prefix = _NAMESPACES.get(qname.namespace or "", "")
-    return f"{prefix}:{qname.localname}" if prefix else qname.localname
+    # Split by hand: etree.QName raises on the "prefix:name" tag lxml's recovering parser keeps
+    # for an undeclared prefix (which is then its own key: an undeclared "dc:creator" still is).
+    namespace, _, local = tag[1:].partition("}") if tag.startswith("{") else ("", "", tag)
+    prefix = _NAMESPACES.get(namespace, "")
+    return f"{prefix}:{local}" if prefix else local
 
 
 def _child_text(parent: Any, key: str) -> str:
@@ -176,7 +190,7 @@ def parse_feed(data: bytes, feed_url: str) -> Feed:
     is not an RSS feed.
     """
     text, encoding = decode_feed(data)
-    root = _parse_xml(text) if "<rss" in text or "<channel" in text else None
+    root, cut = _parse_xml(text) if "<rss" in text or "<channel" in text else (None, [])
     channel_el = _find_channel(root)
     if channel_el is None:
         if is_challenge_page(text):
@@ -191,10 +205,13 @@ def parse_feed(data: bytes, feed_url: str) -> Feed:
     items: list[FeedItem] = []
     seen: set[str] = set()
     duplicates = 0
-    for item_el in channel_el.iter("item"):
+    item_els = list(channel_el.iter("item"))
+    for n, item_el in enumerate(item_els):
         item = _read_item(item_el, channel)
         if item is None:
             continue
+        if cut:
+            item = _mark_cut(item, item_el, item_els[n + 1 :], cut)
         if item.post_id in seen:
             duplicates += 1
             continue
@@ -203,6 +220,23 @@ def parse_feed(data: bytes, feed_url: str) -> Feed:
     return Feed(
         url=feed_url, encoding=encoding, channel=channel, items=items, duplicates=duplicates
     )
+
+
+def _mark_cut(
+    item: FeedItem, item_el: Any, rest: list[Any], cut: list[tuple[int, str]]
+) -> FeedItem:
+    """The item with an ``error`` when a parser limit was hit inside it (from its first line to
+    the next item's)."""
+    start = item_el.sourceline or 0
+    end = next((e.sourceline for e in rest if e.sourceline), None)
+    for line, message in cut:
+        if start <= line and (end is None or line < end):
+            error = (
+                f"{item.link}: the feed item is too large or nested too deeply to read whole "
+                f"({message} at line {line}); archive the post's URL instead"
+            )
+            return dataclasses.replace(item, error=error)
+    return item
 
 
 def _find_channel(root: Any) -> Any:
@@ -306,13 +340,8 @@ def _read_item(item_el: Any, channel: Channel) -> FeedItem | None:
 
 
 def _rfc822_to_iso(value: str) -> str:
-    if not value:
-        return ""
-    try:
-        moment = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return iso_utc(value)
-    return iso_utc(moment.isoformat())
+    """An RFC 822 (or ISO) date as FORMAT.md's UTC string; "" when unreadable or out of range."""
+    return iso_from_text(value)
 
 
 def _titled_by_text(title: str, content: str) -> bool:
@@ -361,9 +390,12 @@ def item_to_post(item: FeedItem, feed: Feed) -> Post | None:
     heading that repeats the title; when the feed title is cut with "…" and that heading holds
     the whole title, the heading's text becomes the title. Tags are the feed's tag slugs.
     """
+    if item.error:
+        raise ExtractError(item.error)
     if not item.has_full_content:
         return None
     root = _fragment(item.content_html)
+    _check_whole(item, root)
     _drop_tracking_pixels(root)
     _drop_originally_published(root)
     title = _drop_title_heading(root, item.title)
@@ -394,6 +426,23 @@ def item_to_post(item: FeedItem, feed: Feed) -> Post | None:
         is_response=item.is_response,
         source=feed.url,
     )
+
+
+_TAG_TEXT_RE = re.compile(r"<[^>]*>")
+
+
+def _check_whole(item: FeedItem, root: Any) -> None:
+    """`ExtractError` when parsing the content lost most of its words (the HTML parser drops
+    what is nested over its depth limit): such an item is failed, never archived half empty."""
+    raw_words = len(_TAG_TEXT_RE.sub(" ", item.content_html).split())
+    if not raw_words:
+        return
+    kept = len(root.text_content().split())
+    if kept * 2 < raw_words:
+        raise ExtractError(
+            f"{item.link}: the feed item's content is nested too deeply to read whole "
+            f"({kept} of {raw_words} words kept); archive the post's URL instead"
+        )
 
 
 def _fragment(html: str) -> Any:

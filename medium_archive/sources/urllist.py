@@ -14,8 +14,14 @@ import os
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from typing import TextIO
 
+from ..errors import SourceError
 from ..urls import canonical_url, is_http_url, post_id_from_url
+
+#: The longest line a list may have (a URL is rarely over 2,000 characters): anything longer is
+#: not a list (a binary file, ``/dev/zero``), and reading it whole would take unbounded memory.
+MAX_LINE = 64 * 1024
 
 #: Characters tolerated (and dropped) at the end of a line: prose punctuation around a URL.
 _TRAILING = ".,;:!?'\")]}>"
@@ -127,6 +133,25 @@ def iter_list(
                     number, item.source, item.key, item.post_id, item.is_file, duplicate_of=first
                 )
         yield item
+
+
+def bounded_lines(stream: TextIO, limit: int = MAX_LINE) -> Iterator[str]:
+    """The lines of a text stream, none read past ``limit`` characters: a longer line, or one
+    holding NUL characters, raises `SourceError` (one line) and reading stops there."""
+    number = 0
+    while True:
+        text = stream.readline(limit + 1)
+        if not text:
+            return
+        number += 1
+        if len(text) > limit and not text.endswith("\n"):
+            raise SourceError(
+                f"line {number} of the list is over {limit // 1024} KB long: not a list of "
+                "URLs (a binary file, or an endless stream?)"
+            )
+        if "\0" in text:
+            raise SourceError(f"line {number} of the list holds binary data: not a list of URLs")
+        yield text
 
 
 def count_entries(lines: Iterable[str]) -> int:
