@@ -6,6 +6,7 @@ Exit codes are a contract, named in `ExitCode` and documented in the README and 
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import io
 import os
@@ -24,6 +25,7 @@ from .archive import Options, Outcome, Status, archive_one
 from .batch import Done, ImportSettings, Tally, import_entries
 from .console import JsonReport, Progress, console, format_seconds, stop_on_signals
 from .errors import MediumArchiveError
+from .sitelock import remove_stale_temp_files, site_lock
 from .sources.feed import FeedItem
 from .sources.urllist import ListEntry, ListError, count_entries, iter_list
 from .store import Site
@@ -91,6 +93,25 @@ def open_site(site_root: Path) -> Site:
     return Site(site_root)
 
 
+def lock_site(ctx: click.Context, site: Site, *, create: bool = True) -> None:
+    """Hold the site's cross-process lock until the command ends (waiting for another run on
+    the site to finish first), then remove temp files an interrupted run left behind. Without
+    ``create``, a missing site folder is left missing (and unlocked: nothing will be written)."""
+    if not create and not site.root.is_dir():
+        return
+    try:
+        ctx.with_resource(site_lock(site.root, on_wait=console))
+    except MediumArchiveError as exc:
+        raise click.ClickException(str(exc)) from exc
+    except KeyboardInterrupt:
+        console("interrupted while waiting for the other run; nothing was written")
+        sys.exit(ExitCode.INTERRUPTED)
+    with contextlib.suppress(OSError):
+        removed = remove_stale_temp_files(site.root)
+        if removed:
+            console(f"removed {len(removed)} temp file(s) left by an interrupted run")
+
+
 def report(outcome: Outcome) -> None:
     """Echo one outcome: the path on stdout, anything else on stderr."""
     for warning in outcome.warnings:
@@ -127,6 +148,7 @@ def archive(
     or curl, or a post file from Medium's account export.
     """
     site = open_site(site_root)
+    lock_site(ctx, site)
     session = make_session(ctx)
     options = Options(body_format="html" if body_format == "html" else "markdown", images=images)
     outcomes = []
@@ -150,7 +172,8 @@ def archive(
 @click.argument("paths", nargs=-1, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @site_option
 @click.option("--check", is_flag=True, help="Only report files that need repair; write nothing.")
-def repair(paths: tuple[Path, ...], site_root: Path, check: bool) -> None:
+@click.pass_context
+def repair(ctx: click.Context, paths: tuple[Path, ...], site_root: Path, check: bool) -> None:
     """Clean up existing archive files in place (entities, spaces, dates, app links).
 
     Works on files written by any tool, the earlier archiver's format included. Without PATHS,
@@ -159,6 +182,8 @@ def repair(paths: tuple[Path, ...], site_root: Path, check: bool) -> None:
     from .repair import repair_site
 
     site = open_site(site_root)
+    if not check:
+        lock_site(ctx, site, create=False)
     needs = failed = 0
     try:
         for result in repair_site(site, list(paths) or None, check=check):
@@ -331,6 +356,7 @@ def import_(
     from .fetch import HostLimiter
 
     site = open_site(site_root)
+    lock_site(ctx, site)
     kind = source_kind(list_path)
     session = make_session(ctx, pool_size=jobs, limiter=HostLimiter(rate))
     if processes is None:
@@ -486,6 +512,8 @@ def sync(
     from .sync import SyncSettings, sync_site
 
     site = open_site(site_root)
+    if not dry_run:
+        lock_site(ctx, site, create=False)
     session = make_session(ctx, pool_size=jobs, limiter=HostLimiter(rate))
     settings = SyncSettings(
         jobs=jobs,

@@ -30,6 +30,7 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from medium_archive.cli import cli
+from medium_archive.sitelock import LOCK_NAME
 
 
 @dataclass
@@ -128,7 +129,11 @@ def archived(root: Path) -> dict[str, Path]:
 
 
 def leftovers(root: Path) -> list[Path]:
-    return [p for p in root.rglob("*") if p.name.startswith(".") or p.suffix == ".tmp"]
+    return [
+        p
+        for p in root.rglob("*")
+        if (p.name.startswith(".") and p.name != LOCK_NAME) or p.suffix == ".tmp"
+    ]
 
 
 def test_every_post_is_archived_once_despite_faults(site: Site, tmp_path: Path) -> None:
