@@ -17,13 +17,13 @@ import socket
 import ssl
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from http import HTTPStatus
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import requests
 import urllib3.exceptions as u3
@@ -496,15 +496,18 @@ def fetch_bytes(
     etag: str | None = None,
     last_modified: str | None = None,
     deadline: float | None = None,
+    redirect_refusal: Callable[[str], str] | None = None,
 ) -> Blob:
     """Fetch a binary resource (an image); the caller checks ``content_type``.
 
     Same errors and ``deadline`` as ``fetch_page``; an HTML challenge page in place of the
-    image is ``Blocked``.
+    image is ``Blocked``. ``redirect_refusal(target)``, when given, is asked before each redirect
+    is followed: a non-empty answer (why not) ends the fetch with a ``FetchError``.
     """
+    hooks = _redirect_hooks(url, redirect_refusal) if redirect_refusal is not None else None
     with (
         _translated_errors(url, timeout, _deadline_for(session, deadline)),
-        _get(session, url, IMAGE_ACCEPT, timeout, etag, last_modified) as response,
+        _get(session, url, IMAGE_ACCEPT, timeout, etag, last_modified, hooks) as response,
     ):
         headers = _lowered(response)
         content_type = headers.get("content-type", "")
@@ -563,6 +566,7 @@ def _get(
     timeout: float | tuple[float, float],
     etag: str | None,
     last_modified: str | None,
+    hooks: dict[str, Any] | None = None,
 ) -> Iterator[requests.Response]:
     headers = {"Accept": accept}
     if etag:
@@ -570,7 +574,7 @@ def _get(
     if last_modified:
         headers["If-Modified-Since"] = last_modified
     try:
-        response = session.get(url, headers=headers, timeout=timeout, stream=True)
+        response = session.get(url, headers=headers, timeout=timeout, stream=True, hooks=hooks)
     except ValueError as exc:  # urllib.parse rejects some URLs before requests sees them
         if isinstance(exc, requests.RequestException):
             raise
@@ -584,6 +588,21 @@ def _get(
             with contextlib.suppress(requests.RequestException):
                 response.content  # noqa: B018
         response.close()
+
+
+def _redirect_hooks(url: str, refusal: Callable[[str], str]) -> dict[str, Any]:
+    """A requests ``response`` hook that refuses a redirect to a target ``refusal`` names."""
+
+    def check(response: requests.Response, *args: Any, **kwargs: Any) -> requests.Response:
+        if response.is_redirect:
+            target = urljoin(response.url, response.headers.get("location", ""))
+            why = refusal(target)
+            if why:
+                response.close()
+                raise FetchError(f"{url}: redirected to {target}: {why}", url=url)
+        return response
+
+    return {"response": [check]}
 
 
 def _lowered(response: requests.Response) -> dict[str, str]:

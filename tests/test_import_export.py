@@ -294,10 +294,18 @@ def test_jekyll_builds_an_imported_export(
 
 
 def test_jekyll_builds_an_export_imported_with_local_images(
-    export: tuple[Path, Path, dict[str, dict[str, Any]]], tmp_path: Path, httpserver: HTTPServer
+    export: tuple[Path, Path, dict[str, dict[str, Any]]],
+    tmp_path: Path,
+    httpserver: HTTPServer,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Issue 5: an imported export, its images saved under assets/, built by Jekyll."""
     from test_images import png_bytes
+
+    from medium_archive import images
+
+    # The images are served from this machine in place of Medium's CDN: allow that host.
+    monkeypatch.setattr(images, "ALLOWED_HOSTS", frozenset({"127.0.0.1", "localhost"}))
 
     jekyll = require_jekyll()
     _, folder, truths = export
