@@ -19,7 +19,7 @@ import lxml.html
 import pytest
 import yaml
 from click.testing import CliRunner
-from conftest import FIXTURES
+from conftest import FIXTURES, LocalHTTPServer
 from pytest_httpserver import HTTPServer
 from test_jekyll import jekyll_build, new_site, require_jekyll
 from werkzeug import Request, Response
@@ -101,7 +101,7 @@ def _local_images_allowed(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture
 def server() -> Iterator[HTTPServer]:
-    server = HTTPServer(host="127.0.0.1", port=0, threaded=True)
+    server = LocalHTTPServer(host="127.0.0.1", port=0, threaded=True)
     server.start()
     server.expect_request(f"/max/1400/{LEAD}").respond_with_data(PNG_LEAD, content_type="image/png")
     server.expect_request("/max/2000/1*chart-Ab_9.png").respond_with_data(

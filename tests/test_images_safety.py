@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import FIXTURES
+from conftest import FIXTURES, LocalHTTPServer
 from pytest_httpserver import HTTPServer
 from test_images import GIF, png_bytes
 
@@ -144,7 +144,7 @@ def page_with_images(base: str, srcs: list[str]) -> str:
 
 @pytest.fixture
 def local_server() -> Iterator[HTTPServer]:
-    server = HTTPServer(host="127.0.0.1", port=0, threaded=True)
+    server = LocalHTTPServer(host="127.0.0.1", port=0, threaded=True)
     server.start()
     yield server
     server.clear()
