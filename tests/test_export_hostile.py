@@ -8,6 +8,10 @@ benchmarks/bench_export.py, not asserted here.
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
@@ -15,7 +19,7 @@ import lxml.etree
 import pytest
 import yaml
 from click.testing import CliRunner, Result
-from conftest import FIXTURES
+from conftest import FIXTURES, ROOT
 
 from medium_archive.cli import cli
 from medium_archive.sources import export
@@ -143,3 +147,25 @@ def test_a_40k_paragraph_member_is_archived(tmp_path: Path) -> None:
     (big,) = [p for p in (site / "_posts").glob("*.md") if "aaaaaaaaaaaa" in p.read_text()]
     text = big.read_text(encoding="utf-8")
     assert "Paragraph 0 with **bold**" in text and "Paragraph 39999 with **bold**" in text
+
+
+def test_sigterm_stops_an_export_import_between_members(tmp_path: Path) -> None:
+    """SIGTERM while members are being read: the run ends between members, with exit 130."""
+    zip_path = tmp_path / "export.zip"
+    ids = [f"{n:012x}" for n in range(0xA0, 0xAC)]
+    with zipfile.ZipFile(zip_path, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        for post_id in ids:
+            zf.writestr(member(post_id), post_html(post_id, paragraphs=10_000))
+    site = tmp_path / "blog"
+    command = [sys.executable, "-m", "medium_archive", "import", str(zip_path), "--site",
+               str(site), "--jobs", "2"]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert process.stdout is not None
+    assert process.stdout.readline().strip()  # one post is archived
+    process.send_signal(signal.SIGTERM)
+    out, err = process.communicate(timeout=120)
+    assert process.returncode == 130, err
+    assert "interrupted" in err and "Traceback" not in err
+    done = archived_ids(site)  # every file written parses: none is half written
+    assert 1 <= len(done) < len(ids)

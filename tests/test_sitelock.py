@@ -233,3 +233,29 @@ def test_stale_temp_removal_stays_inside_the_site(tmp_path: Path) -> None:
     (root / "assets" / "link").symlink_to(outside)
     assert remove_stale_temp_files(root) == []
     assert victim.read_text() == "keep me"
+
+
+@pytest.mark.parametrize("command", ["archive", "sync", "repair"])
+def test_every_writing_command_waits_for_the_lock(command: str, tmp_path: Path) -> None:
+    root = tmp_path / "blog"
+    (root / "_posts").mkdir(parents=True)
+    args = {
+        "archive": ["archive", str(ROOT / "fixtures" / "sample" / "sample-post.html")],
+        "sync": ["sync"],
+        "repair": ["repair"],
+    }[command]
+    with site_lock(root):  # another run holds the site
+        process = subprocess.Popen(
+            [sys.executable, "-m", "medium_archive", *args, "--site", str(root)],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV,
+        )
+        assert process.stderr is not None
+        first = process.stderr.readline()  # blocks until the command says it waits
+        assert "waiting for another medium-archive run on this site" in first
+        assert process.poll() is None  # still waiting while the lock is held
+        assert list((root / "_posts").iterdir()) == []
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == 0, err
+    assert "Traceback" not in err and "waiting" not in err  # said once, before
+    if command == "archive":
+        assert out.strip().startswith("_posts/") and (root / out.strip()).is_file()
