@@ -356,7 +356,6 @@ def import_(
     from .fetch import HostLimiter
 
     site = open_site(site_root)
-    lock_site(ctx, site)
     kind = source_kind(list_path)
     session = make_session(ctx, pool_size=jobs, limiter=HostLimiter(rate))
     if processes is None:
@@ -378,6 +377,9 @@ def import_(
     else:
         account = AccountSettings(jobs, drafts, responses, enrich, refresh, settings.options)
         batch, total = open_account(kind, list_path, site, session, account, stop)
+    # Before the batch starts (it reads the site's index on its first step), after the inputs
+    # were found usable (a missing list is a usage error that leaves no site behind).
+    lock_site(ctx, site)
     failed_file = open(failed_path, "w", encoding="utf-8") if failed_path else None  # noqa: SIM115
     if failed_file is not None:
         ctx.call_on_close(failed_file.close)
