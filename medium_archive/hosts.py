@@ -49,8 +49,13 @@ def is_local_host(host: str) -> bool:
     return not address.is_global or address.is_multicast
 
 
-def refusal(url: str, *, fetched_from: Collection[str] = (), named: Collection[str] = (),
-            allowed: Collection[str] = ()) -> str:
+def refusal(
+    url: str,
+    *,
+    fetched_from: Collection[str] = (),
+    named: Collection[str] = (),
+    allowed: Collection[str] = (),
+) -> str:
     """Why ``url`` may not be downloaded ("" when it may).
 
     ``fetched_from``: hosts the user had us fetch from (allowed, local ones too); ``named``:

@@ -72,8 +72,10 @@ def test_a_member_with_a_bad_crc_fails_alone(tmp_path: Path) -> None:
         zf.writestr(member("bbbbbbbbbbbb"), post_html("bbbbbbbbbbbb"))
         zf.writestr(member(good[1]), post_html(good[1]))
     data = bytearray(zip_path.read_bytes())
-    body_at = data.index(b"Paragraph" if b"Paragraph" in data else b"First paragraph",
-                         data.index(member("bbbbbbbbbbbb").encode()))
+    body_at = data.index(
+        b"Paragraph" if b"Paragraph" in data else b"First paragraph",
+        data.index(member("bbbbbbbbbbbb").encode()),
+    )
     data[body_at] ^= 0x20  # one flipped bit in a stored member: its CRC-32 no longer matches
     zip_path.write_bytes(bytes(data))
     site = tmp_path / "blog"
@@ -157,10 +159,24 @@ def test_sigterm_stops_an_export_import_between_members(tmp_path: Path) -> None:
         for post_id in ids:
             zf.writestr(member(post_id), post_html(post_id, paragraphs=10_000))
     site = tmp_path / "blog"
-    command = [sys.executable, "-m", "medium_archive", "import", str(zip_path), "--site",
-               str(site), "--jobs", "2"]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                               env={**os.environ, "PYTHONPATH": str(ROOT)})
+    command = [
+        sys.executable,
+        "-m",
+        "medium_archive",
+        "import",
+        str(zip_path),
+        "--site",
+        str(site),
+        "--jobs",
+        "2",
+    ]
+    process = subprocess.Popen(
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
     assert process.stdout is not None
     assert process.stdout.readline().strip()  # one post is archived
     process.send_signal(signal.SIGTERM)

@@ -113,8 +113,18 @@ def test_a_plain_svg_with_an_inlined_raster_image_is_kept() -> None:
 
 @pytest.mark.parametrize(
     "host",
-    ["localhost", "127.0.0.1", "10.1.2.3", "192.168.0.9", "169.254.169.254", "[::1]", "[fe80::1]",
-     "0.0.0.0", "[::ffff:127.0.0.1]", "100.64.0.1"],
+    [
+        "localhost",
+        "127.0.0.1",
+        "10.1.2.3",
+        "192.168.0.9",
+        "169.254.169.254",
+        "[::1]",
+        "[fe80::1]",
+        "0.0.0.0",
+        "[::ffff:127.0.0.1]",
+        "100.64.0.1",
+    ],
 )
 def test_local_and_private_addresses_are_refused_when_only_named(host: str) -> None:
     url = f"http://{host}/max/800/1*x.png"
@@ -210,8 +220,9 @@ def test_archive_images_saves_only_real_images(
     assert len(warnings) == 3, result.stderr  # evil.svg, page.png and the redirect
     assert any("evil.svg not saved: an SVG image that holds a <script>" in w for w in warnings)
     assert any("page.png not saved: not an image" in w and "HTML" in w for w in warnings)
-    assert any("/go not saved: redirected to http://localhost:1/internal.png" in w
-               for w in warnings)
+    assert any(
+        "/go not saved: redirected to http://localhost:1/internal.png" in w for w in warnings
+    )
     post = next((site / "_posts").glob("*.md")).read_text(encoding="utf-8")
     assert f"{base}/evil.svg" in post and f"{base}/page.png" in post  # remote links kept
     assert "<script>" not in post

@@ -62,8 +62,18 @@ def url_list(server: ThreadingHTTPServer, tmp_path: Path, n_posts: int) -> Path:
 
 
 def import_command(listing: Path, root: Path, *extra: str) -> list[str]:
-    return [sys.executable, "-m", "medium_archive", "import", str(listing), "--site", str(root),
-            "--rate", "1000", *extra]
+    return [
+        sys.executable,
+        "-m",
+        "medium_archive",
+        "import",
+        str(listing),
+        "--site",
+        str(root),
+        "--rate",
+        "1000",
+        *extra,
+    ]
 
 
 ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
@@ -86,8 +96,9 @@ def test_two_imports_at_once_write_each_post_once(
     root = tmp_path / "blog"
     command = import_command(listing, root, "--jobs", "2", "--processes", "0")
     runs = [
-        subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                         env=ENV)
+        subprocess.Popen(
+            command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV
+        )
         for _ in range(2)
     ]
     results = [run.communicate(timeout=120) for run in runs]
@@ -110,11 +121,18 @@ def test_a_second_run_waits_for_the_lock_and_reads_the_site_after(tmp_path: Path
     """The lock is held by another process (here: a child holding it) and released later."""
     root = tmp_path / "blog"
     holder = subprocess.Popen(
-        [sys.executable, "-c",
-         "import sys, time; from pathlib import Path; from medium_archive.sitelock import "
-         "site_lock\nwith site_lock(Path(sys.argv[1])):\n print('held', flush=True)\n"
-         " sys.stdin.readline()", str(root)],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=ENV,
+        [
+            sys.executable,
+            "-c",
+            "import sys, time; from pathlib import Path; from medium_archive.sitelock import "
+            "site_lock\nwith site_lock(Path(sys.argv[1])):\n print('held', flush=True)\n"
+            " sys.stdin.readline()",
+            str(root),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        env=ENV,
     )
     assert holder.stdout is not None and holder.stdin is not None
     assert holder.stdout.readline().strip() == "held"
@@ -142,8 +160,19 @@ def test_a_read_only_site_is_one_line_not_a_traceback(tmp_path: Path) -> None:
     root.chmod(0o555)
     try:
         result = subprocess.run(
-            [sys.executable, "-m", "medium_archive", "archive", str(tmp_path / "x.html"),
-             "--site", str(root)], capture_output=True, text=True, env=ENV, timeout=60,
+            [
+                sys.executable,
+                "-m",
+                "medium_archive",
+                "archive",
+                str(tmp_path / "x.html"),
+                "--site",
+                str(root),
+            ],
+            capture_output=True,
+            text=True,
+            env=ENV,
+            timeout=60,
         )
     finally:
         root.chmod(0o755)
@@ -178,8 +207,9 @@ def test_parse_workers_die_when_the_import_is_killed(
     listing = url_list(server, tmp_path, 400)
     root = tmp_path / "blog"
     command = import_command(listing, root, "--jobs", "2", "--processes", "2")
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                               env=ENV)
+    process = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV
+    )
     assert process.stdout is not None
     assert process.stdout.readline().strip()  # a post is archived: the workers are at work
     workers = children(process.pid)
@@ -211,8 +241,13 @@ def test_stale_temp_files_are_removed_at_the_start_of_a_writing_run(
     for path in [*stale, *not_ours]:
         os.utime(path, (old, old))
     listing = url_list(server, tmp_path, 2)
-    result = subprocess.run(import_command(listing, root, "--processes", "0"),
-                            capture_output=True, text=True, env=ENV, timeout=120)
+    result = subprocess.run(
+        import_command(listing, root, "--processes", "0"),
+        capture_output=True,
+        text=True,
+        env=ENV,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stderr
     assert "removed 2 temp file(s) left by an interrupted run" in result.stderr
     assert not any(p.exists() for p in stale)
@@ -247,7 +282,10 @@ def test_every_writing_command_waits_for_the_lock(command: str, tmp_path: Path) 
     with site_lock(root):  # another run holds the site
         process = subprocess.Popen(
             [sys.executable, "-m", "medium_archive", *args, "--site", str(root)],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=ENV,
         )
         assert process.stderr is not None
         first = process.stderr.readline()  # blocks until the command says it waits
