@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any, Literal, TypeVar
 from urllib.parse import urlsplit
 
-from . import archive, fetch
+from . import archive, fetch, hosts
 from .archive import Loaded, Options, Outcome, Status
 from .batch import DEFAULT_GRACE, Done, WriteGate, run_batch
 from .errors import Blocked, MediumArchiveError, NotAPost, SourceError
@@ -298,6 +298,13 @@ def archive_feed_item(item: FeedItem, feed: Feed, ctx: _Context) -> Outcome:
     post = item_to_post(item, feed)
     if post is not None:
         return ctx.write(Loaded(post), item.link)
+    refused = feed_link_refusal(item.link, feed)
+    if refused:
+        reason = (
+            f"{item.link}: not fetched: {refused} (the feed has only a snippet of this post, "
+            "and its page is fetched only from Medium or the feed's own host)"
+        )
+        return Outcome(item.link, Status.FAILED, item.post_id, error=reason)
     try:
         page = ctx.fetch_page(ctx.session, item.link)
         loaded = archive.load_fetched(page.text, page.final_url, feed.url)
@@ -305,6 +312,16 @@ def archive_feed_item(item: FeedItem, feed: Feed, ctx: _Context) -> Outcome:
         reason = f"{exc} (the feed has only a snippet of this post: member-only?)"
         return dataclasses.replace(archive.failure(item.link, exc), error=reason)
     return ctx.write(loaded, item.link)
+
+
+def feed_link_refusal(link: str, feed: Feed) -> str:
+    """Why a feed item's page may not be fetched ("" when it may): only Medium's hosts, the host
+    the feed was fetched from, and the public host the feed names as its site."""
+    return hosts.refusal(
+        link,
+        fetched_from={hosts.host_of(feed.url)} - {""},
+        named={hosts.host_of(feed.channel.link)} - {""},
+    )
 
 
 # --- a whole source ---------------------------------------------------------------------------

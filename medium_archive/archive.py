@@ -269,7 +269,7 @@ def localize(loaded: Loaded, *, site: Site, session: Any, download: bool = True)
         with fetch.make_session() as own:
             return localize(loaded, site=site, session=own, download=download)
     post, warnings = images.localize_images(
-        loaded.post, site=site, session=session, download=download
+        loaded.post, site=site, session=session, download=download, fetched_from=loaded.fetched_from
     )
     if warnings:
         post = dataclasses.replace(post, warnings=(*post.warnings, *warnings))

@@ -17,10 +17,13 @@ rendered file comes back), and written through the `WriteGate`.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import gc
 import multiprocessing
+import os
 import queue
 import signal
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -266,8 +269,38 @@ class ImportSettings:
     parse_processes: int = 0
 
 
-def _start_worker() -> None:
-    """Pool workers leave Ctrl-C to the parent, which stops the batch cleanly.
+#: ``PR_SET_PDEATHSIG`` from <linux/prctl.h>.
+_PR_SET_PDEATHSIG = 1
+#: Seconds between a worker's looks at its parent, where the kernel cannot tell it.
+_PARENT_WATCH = 1.0
+
+
+def _die_with_parent(parent: int) -> None:
+    """End this worker when the process that started it ends, even by SIGKILL.
+
+    On Linux the kernel sends SIGTERM (``prctl(PR_SET_PDEATHSIG)``); elsewhere a daemon thread
+    looks at ``os.getppid()`` every second. A parent already gone before this ran ends us now.
+    """
+    watched = False
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError, AttributeError):
+            libc = ctypes.CDLL(None, use_errno=True)
+            watched = libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0) == 0
+    if os.getppid() != parent:
+        os._exit(1)
+    if watched:
+        return
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(_PARENT_WATCH)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
+def _start_worker(parent: int | None = None) -> None:
+    """Pool workers leave Ctrl-C to the parent, which stops the batch cleanly, and die with it.
 
     The objects a worker starts with (modules, the language model) live as long as it does:
     frozen, the cyclic garbage collector no longer walks them on every full collection (which
@@ -276,6 +309,8 @@ def _start_worker() -> None:
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not the parent's handler, when forked
+    if parent is not None:
+        _die_with_parent(parent)
     # Loaded now, while the first pages are still on their way (~0.2 s: the model and its
     # imports), not when the first page without a stated language is waiting for it. A model
     # that fails to load must not break the pool: the page that needs it reports the error.
@@ -297,6 +332,7 @@ def make_parse_pool(processes: int) -> ProcessPoolExecutor:
         max_workers=processes,
         mp_context=multiprocessing.get_context(method),
         initializer=_start_worker,
+        initargs=(os.getpid(),),
     )
     started = pool.submit(int)  # forks every worker now, before the manager thread starts
     if method != "fork":

@@ -36,6 +36,7 @@ from .archive import Options, Outcome, Status, archive_one
 from .batch import Done, ImportSettings, Tally, import_entries
 from .console import JsonReport, Progress, console, format_seconds, stop_on_signals
 from .errors import MediumArchiveError
+from .sitelock import remove_stale_temp_files, site_lock
 from .sources.account import FEED_LIMIT, FEED_LIMIT_NOTE, AccountEntry, ListingStopped
 from .sources.feed import FeedItem
 from .sources.urllist import (
@@ -220,6 +221,26 @@ def open_site(
     return site
 
 
+def lock_site(ctx: click.Context, site: Site, *, create: bool = True) -> None:
+    """Hold the site's cross-process lock until the command ends (waiting for another run on
+    the site to finish first), then remove temp files an interrupted run left behind. Without
+    ``create``, a missing site folder is left missing (and unlocked: nothing will be written)."""
+    if not create and not site.root.is_dir():
+        return
+    try:
+        ctx.with_resource(site_lock(site.root, on_wait=console))
+    except MediumArchiveError as exc:
+        raise click.ClickException(str(exc)) from exc
+    except KeyboardInterrupt:
+        console("interrupted while waiting for the other run; nothing was written")
+        sys.exit(ExitCode.INTERRUPTED)
+    with contextlib.suppress(OSError):
+        removed = remove_stale_temp_files(site.root)
+        if removed:
+            console(f"removed {len(removed)} temp file(s) left by an interrupted run")
+
+
+
 #: The starter files planted in each site during this run (see `open_site`).
 _PLANTED: weakref.WeakKeyDictionary[Site, list[str]] = weakref.WeakKeyDictionary()
 
@@ -296,6 +317,7 @@ def archive(
     printed relative to the current directory when the site is inside it, else absolute.
     """
     site = open_site(site_root, generator, body_format=body_format, starter=True)
+    lock_site(ctx, site)
     session = make_session(ctx)
     options = Options(body_format="html" if body_format == "html" else "markdown", images=images)
     outcomes = []
@@ -328,7 +350,14 @@ def archive(
 @site_option
 @generator_option
 @click.option("--check", is_flag=True, help="Only report files that need repair; write nothing.")
-def repair(paths: tuple[Path, ...], site_root: Path, generator: str | None, check: bool) -> None:
+@click.pass_context
+def repair(
+    ctx: click.Context,
+    paths: tuple[Path, ...],
+    site_root: Path,
+    generator: str | None,
+    check: bool,
+) -> None:
     """Clean up existing archive files in place (entities, spaces, dates, app links).
 
     Works on files written by any tool, the earlier archiver's format included. Without PATHS,
@@ -338,6 +367,8 @@ def repair(paths: tuple[Path, ...], site_root: Path, generator: str | None, chec
     from .repair import repair_site
 
     site = open_site(site_root, generator, must_exist=True)
+    if not check:
+        lock_site(ctx, site, create=False)
     needs = failed = unwritten = 0
     try:
         for result in repair_site(site, list(paths) or None, check=check):
@@ -666,6 +697,9 @@ def import_(
     else:
         account = AccountSettings(jobs, drafts, responses, enrich, refresh, settings.options)
         batch, total = open_account(kind, list_path, site, session, account, stop)
+    # Before the batch starts (it reads the site's index on its first step), after the inputs
+    # were found usable (a missing list is a usage error that leaves no site behind).
+    lock_site(ctx, site)
     failed_file = FailedList(failed_path, list_path) if failed_path else None
     if failed_file is not None:
         ctx.call_on_close(failed_file.discard)
@@ -813,6 +847,8 @@ def sync(
     from .sync import SyncSettings, sync_site
 
     site = open_site(site_root, generator, body_format=body_format, must_exist=True)
+    if not dry_run:
+        lock_site(ctx, site, create=False)
     session = make_session(ctx, pool_size=jobs, limiter=HostLimiter(rate))
     settings = SyncSettings(
         jobs=jobs,

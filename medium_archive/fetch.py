@@ -21,18 +21,18 @@ import ssl
 import threading
 import time
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from http import HTTPStatus
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import requests
 import urllib3.exceptions as u3
 from requests.adapters import HTTPAdapter
-from urllib3.connectionpool import ConnectionPool
+from urllib3.connectionpool import ConnectionPool, HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.response import BaseHTTPResponse
 from urllib3.util.retry import Retry
 
@@ -59,6 +59,11 @@ IMAGE_ACCEPT = "image/avif,image/webp,image/apng,image/*,*/*;q=0.8"
 JSON_ACCEPT = "application/json"
 
 DEFAULT_TIMEOUT: tuple[float, float] = (10, 30)
+#: The longest one download (a page, a feed, an image) may take in all, from its first byte
+#: sent: retries, redirects and the body included. ``DEFAULT_TIMEOUT`` bounds each silence; this
+#: bounds a server that drips a byte at a time. Set per session (``make_session(deadline=…)``)
+#: or per call.
+DEFAULT_DEADLINE = 60.0
 MAX_BYTES = 10 * 1024 * 1024
 MAX_REDIRECTS = 10
 #: Statuses urllib3 retries (with backoff, honouring Retry-After).
@@ -184,6 +189,90 @@ def _host_key(host: str) -> str:
     return key[4:] if key.startswith("www.") else key
 
 
+class _DeadlinePassed(u3.TimeoutError):
+    """The download's total deadline passed (raised inside urllib3, so it ends the retries)."""
+
+
+class _Deadline:
+    """The total time one download may take, from its first request to its last byte.
+
+    Started by the first request of the download (time spent queueing for the host limiter
+    before it does not count). When it passes, a timer shuts down the sockets of the download's
+    requests, so a read blocked on a dripping server ends at once; `PoliteRetry` then gives up.
+    """
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.expired = False
+        self.started = 0.0
+        self._lock = threading.Lock()
+        self._connections: list[Any] = []
+        self._timer: threading.Timer | None = None
+        self._finished = False
+
+    def remaining(self) -> float:
+        if not self.started:
+            return self.seconds
+        return self.seconds - (time.monotonic() - self.started)
+
+    def attach(self, conn: Any) -> None:
+        """A request of this download is about to use ``conn``: start the clock, watch it."""
+        with self._lock:
+            if self.expired:
+                raise _DeadlinePassed(f"the {self.seconds:g} s deadline passed")
+            self._connections.append(conn)
+            if self._timer is None and not math.isinf(self.seconds):
+                self.started = time.monotonic()
+                self._timer = threading.Timer(self.seconds, self.expire)
+                self._timer.daemon = True
+                self._timer.start()
+
+    def expire(self) -> None:
+        with self._lock:
+            if self._finished:
+                return
+            self.expired = True
+            for conn in self._connections:
+                sock = getattr(conn, "sock", None)
+                if sock is not None:
+                    with contextlib.suppress(OSError):
+                        sock.shutdown(socket.SHUT_RDWR)
+
+    def finish(self) -> None:
+        with self._lock:
+            self._finished = True
+            self._connections.clear()
+            if self._timer is not None:
+                self._timer.cancel()
+
+
+#: The deadline of the download this thread is running, if any.
+_current = threading.local()
+
+
+def _current_deadline() -> _Deadline | None:
+    deadline: _Deadline | None = getattr(_current, "deadline", None)
+    return deadline
+
+
+class _DeadlineMixin:
+    """Connection pools that show each connection they use to the thread's `_Deadline`."""
+
+    def _make_request(self, conn: Any, *args: Any, **kwargs: Any) -> Any:
+        deadline = _current_deadline()
+        if deadline is not None:
+            deadline.attach(conn)
+        return super()._make_request(conn, *args, **kwargs)  # type: ignore[misc]
+
+
+class _HTTPPool(_DeadlineMixin, HTTPConnectionPool):
+    pass
+
+
+class _HTTPSPool(_DeadlineMixin, HTTPSConnectionPool):
+    pass
+
+
 class PoliteRetry(Retry):
     """urllib3 ``Retry`` that reports 429 / Retry-After to a ``HostLimiter`` and waits through it.
 
@@ -214,6 +303,10 @@ class PoliteRetry(Retry):
         _stacktrace: TracebackType | None = None,
     ) -> Self:
         host = (_pool.host if _pool is not None else None) or self.host
+        deadline = _current_deadline()
+        if deadline is not None and deadline.expired:  # no retry past the deadline
+            passed = _DeadlinePassed(f"the {deadline.seconds:g} s deadline passed")
+            raise u3.MaxRetryError(_pool, url or "", passed)  # type: ignore[arg-type]
         if response is not None:
             if _is_challenge_header(response.headers.get("cf-mitigated")):
                 # Retrying a bot check only annoys it; urllib3 returns this response as final.
@@ -233,6 +326,15 @@ class PoliteRetry(Retry):
         return None if seconds is None else min(seconds, MAX_RETRY_AFTER)
 
     def sleep(self, response: BaseHTTPResponse | None = None) -> None:
+        deadline = _current_deadline()
+        if deadline is not None:
+            wait = self.get_backoff_time()
+            if response is not None and self.respect_retry_after_header:
+                wait = max(wait, self.get_retry_after(response) or 0.0)
+            if wait >= deadline.remaining():  # the retry could not finish in time
+                deadline.expire()
+                reason = _DeadlinePassed(f"the {deadline.seconds:g} s deadline would pass")
+                raise u3.MaxRetryError(None, self.host, reason)  # type: ignore[arg-type]
         if self.limiter is None:
             super().sleep(response)
             return
@@ -253,7 +355,12 @@ class PoliteRetry(Retry):
 
 
 class _PoliteAdapter(HTTPAdapter):
-    """Sends every request (each redirect hop too) through the retry's ``HostLimiter``."""
+    """Sends every request (each redirect hop too) through the retry's ``HostLimiter``, over
+    connection pools that answer to the download's deadline."""
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = {"http": _HTTPPool, "https": _HTTPSPool}
 
     def send(
         self, request: requests.PreparedRequest, *args: Any, **kwargs: Any
@@ -281,6 +388,8 @@ class _Session(requests.Session):
 
     def __init__(self) -> None:
         super().__init__()
+        #: Seconds one download may take in all (see `DEFAULT_DEADLINE`); ``math.inf``: none.
+        self.deadline = DEFAULT_DEADLINE
         self._environment: dict[tuple[Any, ...], _Settings] = {}
         self._environment_lock = threading.Lock()
 
@@ -322,6 +431,7 @@ def make_session(
     pool_size: int = 10,
     limiter: HostLimiter | None = None,
     cookies: http.cookiejar.CookieJar | None = None,
+    deadline: float | None = None,
 ) -> requests.Session:
     """A session for fetching Medium: browser-like headers, retries with backoff, pooling.
 
@@ -329,6 +439,7 @@ def make_session(
     ``pool_size`` should be at least the number of workers. Without a ``limiter`` requests are
     not paced, but a 429 / Retry-After still holds back every thread using this session.
     ``cookies`` (from `load_cookies`) are sent only to the hosts and paths they belong to.
+    ``deadline``: the seconds one download may take in all (`DEFAULT_DEADLINE`).
     """
     retry = PoliteRetry(
         total=retries,
@@ -342,6 +453,7 @@ def make_session(
     )
     adapter = _PoliteAdapter(pool_connections=pool_size, pool_maxsize=pool_size, max_retries=retry)
     session = _Session()
+    session.deadline = DEFAULT_DEADLINE if deadline is None else deadline
     session.mount("https://", adapter)
     session.mount("http://", adapter)
     session.max_redirects = MAX_REDIRECTS
@@ -449,16 +561,18 @@ def fetch_page(
     last_modified: str | None = None,
     accept_xml: bool = False,
     decode: bool = True,
+    deadline: float | None = None,
 ) -> Page:
     """Fetch an HTML page (or, with ``accept_xml``, an RSS/Atom feed) as decoded text.
 
     Raises ``PostGone`` (404/410), ``Blocked`` (Cloudflare bot check) or ``FetchError``. With
     ``decode=False`` the body is left undecoded in ``Page.raw`` and unchecked for a bot
-    challenge: `page_text` does both, and raises the same ``Blocked``.
+    challenge: `page_text` does both, and raises the same ``Blocked``. The whole download takes
+    at most ``deadline`` seconds (default: the session's, else `DEFAULT_DEADLINE`).
     """
     accept = FEED_ACCEPT if accept_xml else HTML_ACCEPT
     with (
-        _translated_errors(url, timeout),
+        _translated_errors(url, timeout, _deadline_for(session, deadline)),
         _get(session, url, accept, timeout, etag, last_modified) as response,
     ):
         headers = _lowered(response)
@@ -493,14 +607,19 @@ def fetch_bytes(
     max_bytes: int = MAX_BYTES,
     etag: str | None = None,
     last_modified: str | None = None,
+    deadline: float | None = None,
+    redirect_refusal: Callable[[str], str] | None = None,
 ) -> Blob:
     """Fetch a binary resource (an image); the caller checks ``content_type``.
 
-    Same errors as ``fetch_page``; an HTML challenge page in place of the image is ``Blocked``.
+    Same errors and ``deadline`` as ``fetch_page``; an HTML challenge page in place of the
+    image is ``Blocked``. ``redirect_refusal(target)``, when given, is asked before each redirect
+    is followed: a non-empty answer (why not) ends the fetch with a ``FetchError``.
     """
+    hooks = _redirect_hooks(url, redirect_refusal) if redirect_refusal is not None else None
     with (
-        _translated_errors(url, timeout),
-        _get(session, url, IMAGE_ACCEPT, timeout, etag, last_modified) as response,
+        _translated_errors(url, timeout, _deadline_for(session, deadline)),
+        _get(session, url, IMAGE_ACCEPT, timeout, etag, last_modified, hooks) as response,
     ):
         headers = _lowered(response)
         content_type = headers.get("content-type", "")
@@ -602,6 +721,7 @@ def _get(
     timeout: float | tuple[float, float],
     etag: str | None,
     last_modified: str | None,
+    hooks: dict[str, Any] | None = None,
 ) -> Iterator[requests.Response]:
     headers = {"Accept": accept}
     if etag:
@@ -609,7 +729,7 @@ def _get(
     if last_modified:
         headers["If-Modified-Since"] = last_modified
     try:
-        response = session.get(url, headers=headers, timeout=timeout, stream=True)
+        response = session.get(url, headers=headers, timeout=timeout, stream=True, hooks=hooks)
     except ValueError as exc:  # urllib.parse rejects some URLs before requests sees them
         if isinstance(exc, requests.RequestException):
             raise
@@ -623,6 +743,21 @@ def _get(
             with contextlib.suppress(requests.RequestException):
                 response.content  # noqa: B018
         response.close()
+
+
+def _redirect_hooks(url: str, refusal: Callable[[str], str]) -> dict[str, Any]:
+    """A requests ``response`` hook that refuses a redirect to a target ``refusal`` names."""
+
+    def check(response: requests.Response, *args: Any, **kwargs: Any) -> requests.Response:
+        if response.is_redirect:
+            target = urljoin(response.url, response.headers.get("location", ""))
+            why = refusal(target)
+            if why:
+                response.close()
+                raise FetchError(f"{url}: redirected to {target}: {why}", url=url)
+        return response
+
+    return {"response": [check]}
 
 
 def _lowered(response: requests.Response) -> dict[str, str]:
@@ -691,11 +826,16 @@ def _read_body(url: str, response: requests.Response, max_bytes: int) -> bytes:
         raise _too_large(url, f"is {_size(int(declared))}", max_bytes)
     chunks: list[bytes] = []
     total = 0
+    deadline = _current_deadline()
     for chunk in response.iter_content(_CHUNK):
         total += len(chunk)
         if total > max_bytes:
             raise _too_large(url, f"is more than {_size(total)} (stopped reading)", max_bytes)
         chunks.append(chunk)
+        if deadline is not None and deadline.expired:
+            break
+    if deadline is not None and deadline.expired:  # the body may look complete: it is cut
+        raise _DeadlinePassed(f"the {deadline.seconds:g} s deadline passed")
     return b"".join(chunks)
 
 
@@ -779,17 +919,46 @@ def _usable_encoding(label: str | None) -> str | None:
 # --- errors -----------------------------------------------------------------------------------
 
 
+def _deadline_for(session: Any, seconds: float | None) -> float:
+    if seconds is None:
+        seconds = getattr(session, "deadline", DEFAULT_DEADLINE)
+    return float(seconds) if seconds and seconds > 0 else math.inf
+
+
 @contextmanager
-def _translated_errors(url: str, timeout: float | tuple[float, float]) -> Iterator[None]:
-    """Turn requests/urllib3 exceptions into a ``FetchError`` with a one-line message."""
+def _translated_errors(
+    url: str, timeout: float | tuple[float, float], deadline: float = math.inf
+) -> Iterator[None]:
+    """Run one download within ``deadline`` seconds in all; turn requests/urllib3 exceptions
+    into a ``FetchError`` with a one-line message."""
+    watch = _Deadline(deadline)
+    outer = _current_deadline()
+    _current.deadline = watch
+    started = time.monotonic()
     try:
         yield
     except (requests.RequestException, u3.HTTPError) as exc:
-        raise FetchError(describe_error(url, exc, timeout), url=url) from exc
+        if watch.expired or any(isinstance(e, _DeadlinePassed) for e in _causes(exc)):
+            raise FetchError(_deadline_message(url, deadline), url=url) from exc
+        elapsed = time.monotonic() - started
+        raise FetchError(describe_error(url, exc, timeout, elapsed), url=url) from exc
+    finally:
+        watch.finish()
+        _current.deadline = outer
 
 
-def describe_error(url: str, exc: BaseException, timeout: float | tuple[float, float]) -> str:
-    """One line saying what went wrong with a request and what to do."""
+def _deadline_message(url: str, seconds: float) -> str:
+    return (
+        f"{url}: the download did not finish within its {seconds:g} s deadline (the server is "
+        "too slow or sends its answer a little at a time); try again later"
+    )
+
+
+def describe_error(
+    url: str, exc: BaseException, timeout: float | tuple[float, float], elapsed: float = 0.0
+) -> str:
+    """One line saying what went wrong with a request and what to do (``elapsed``: the seconds
+    the whole download took, retries included, when known)."""
     chain = _causes(exc)
 
     def has(*kinds: type[BaseException]) -> bool:
@@ -813,6 +982,11 @@ def describe_error(url: str, exc: BaseException, timeout: float | tuple[float, f
     if has(ssl.SSLError, u3.SSLError, requests.exceptions.SSLError):
         return f"{url}: secure connection (TLS) failed; check the URL and your certificates"
     if has(u3.ReadTimeoutError, requests.exceptions.ReadTimeout):
+        if elapsed > 1.5 * read_s:  # retried: say what it really cost
+            return (
+                f"{url}: timed out: no answer within {read_s:g} s, on every attempt "
+                f"({elapsed:.0f} s in all); try again later"
+            )
         return f"{url}: timed out: no answer within {read_s:g} s; try again later"
     if any(
         isinstance(e, u3.ConnectTimeoutError) and not isinstance(e, u3.NewConnectionError)

@@ -126,5 +126,6 @@ def serve_in_background(handler: type[BaseHTTPRequestHandler]) -> ThreadingHTTPS
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     server.daemon_threads = True
     server.request_queue_size = 128
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    # Polled often, so that shutdown() returns at once rather than after up to half a second.
+    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
     return server

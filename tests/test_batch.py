@@ -24,11 +24,11 @@ def test_every_item_is_done_once() -> None:
 
 
 def test_jobs_run_concurrently() -> None:
-    started = time.monotonic()
-    results = list(run_batch(range(16), lambda n: time.sleep(0.2), jobs=8, on_error=fail))
-    elapsed = time.monotonic() - started
+    # Each item waits until 8 items are in work at once: only 8 concurrent workers get past.
+    together = threading.Barrier(8)
+    results = list(run_batch(range(16), lambda n: together.wait(30), jobs=8, on_error=fail))
     assert len(results) == 16
-    assert elapsed < 1.2  # 16 x 0.2 s with 8 workers is 0.4 s; one worker would take 3.2 s
+    assert not any(str(d.result).startswith("error") for d in results)
 
 
 def test_at_most_jobs_items_run_at_once() -> None:
@@ -88,33 +88,33 @@ def test_stop_lets_items_in_hand_finish_and_starts_no_new_one() -> None:
         return n
 
     finished = []
-    begin = time.monotonic()
     for done in run_batch(range(1000), work, jobs=4, stop=stop, on_error=fail):
         finished.append(done.item)
         if len(finished) == 6:
             stop.set()
-    assert time.monotonic() - begin < 2
     assert sorted(finished) == sorted(started)  # nothing begun was dropped
-    assert len(started) < 20
+    assert len(started) < 20  # the 6, those in hand (4), the few started meanwhile
 
 
 def test_stuck_workers_are_left_behind_after_the_grace_period() -> None:
     stop = threading.Event()
     release = threading.Event()
 
+    unstuck = threading.Event()
+
     def work(n: int) -> int:
         if n == 1:
-            release.wait(10)  # a worker stuck in a long Retry-After
+            release.wait(60)  # a worker stuck in a long Retry-After
+            unstuck.set()
         return n
 
-    begin = time.monotonic()
     items = []
     for done in run_batch(range(50), work, jobs=2, stop=stop, on_error=fail, grace=0.3):
         items.append(done.item)
         if len(items) == 3:
             stop.set()
+    assert not unstuck.is_set()  # the batch ended while the stuck worker was still stuck
     release.set()
-    assert time.monotonic() - begin < 2
     assert 1 not in items
 
 

@@ -394,17 +394,19 @@ def test_corrupt_zip_raises_source_error(tmp_path: Path) -> None:
         list(iter_export(bad))
 
 
-def test_damaged_member_raises_source_error(tmp_path: Path) -> None:
+def test_damaged_member_fails_alone(tmp_path: Path) -> None:
     archive = tmp_path / "export.zip"
     content = _fixture("posts/2020-01-02_Hello--World-1234567890ab.html").encode()
     with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_DEFLATED) as zf:
         zf.writestr("posts/2020-01-02_Hello-1234567890ab.html", content)
+        zf.writestr("posts/2020-01-03_Again-abcdefabcdef.html", content)
     data = bytearray(archive.read_bytes())
-    start = data.index(b"posts/2020") + 50  # inside the compressed data of the member
+    start = data.index(b"posts/2020") + 50  # inside the compressed data of the first member
     data[start : start + 40] = b"\x00" * 40
     archive.write_bytes(bytes(data))
-    with pytest.raises(SourceError):
-        list(iter_export(archive))
+    first, second = list(iter_export(archive))
+    assert first.kind == "error" and "damaged" in first.error and "\n" not in first.error
+    assert second.kind == "post" and second.post is not None
 
 
 def test_folder_without_posts_raises_source_error(tmp_path: Path) -> None:

@@ -19,11 +19,12 @@ import lxml.html
 import pytest
 import yaml
 from click.testing import CliRunner
-from conftest import FIXTURES
+from conftest import FIXTURES, LocalHTTPServer
 from pytest_httpserver import HTTPServer
 from test_jekyll import jekyll_build, new_site, require_jekyll
 from werkzeug import Request, Response
 
+from medium_archive import images
 from medium_archive.archive import Loaded, Options, Status, archive_one, localize
 from medium_archive.body import extract_body
 from medium_archive.cli import cli
@@ -91,9 +92,16 @@ def page_html(base: str, *, slow: bool = False, broken: bool = True) -> str:
     return html.replace(anchor, anchor + extra, 1)
 
 
+@pytest.fixture(autouse=True)
+def _local_images_allowed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The images here are served from 127.0.0.1 for posts that name medium.com as their home:
+    allow that host, which the default policy refuses (tests/test_images_safety.py)."""
+    monkeypatch.setattr(images, "ALLOWED_HOSTS", frozenset({"127.0.0.1"}))
+
+
 @pytest.fixture
 def server() -> Iterator[HTTPServer]:
-    server = HTTPServer(host="127.0.0.1", port=0, threaded=True)
+    server = LocalHTTPServer(host="127.0.0.1", port=0, threaded=True)
     server.start()
     server.expect_request(f"/max/1400/{LEAD}").respond_with_data(PNG_LEAD, content_type="image/png")
     server.expect_request("/max/2000/1*chart-Ab_9.png").respond_with_data(

@@ -8,6 +8,7 @@ on 127.0.0.1.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import zipfile
@@ -265,9 +266,20 @@ def test_enrich_adds_live_metadata_and_keeps_the_export_elsewhere(
 
 
 def test_enrich_failures_are_warnings_not_failures(
-    export: tuple[Path, Path, dict[str, dict[str, Any]]], tmp_path: Path
+    export: tuple[Path, Path, dict[str, dict[str, Any]]],
+    tmp_path: Path,
+    httpserver: HTTPServer,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    # medium.com cannot be reached from the tests: every live page fails to load.
+    # Every live page fails to load: the local server stands in for medium.com (no DNS lookup
+    # of real names) and answers each with a 404.
+    from medium_archive import cli as cli_module
+
+    httpserver.expect_request(re.compile("^/p/")).respond_with_data("x", status=404)
+    live = functools.partial(
+        import_export, live_url=lambda post: httpserver.url_for(f"/p/{post.id}")
+    )
+    monkeypatch.setattr(cli_module, "import_export", live)
     zip_path, _, truths = export
     published, _, _ = kinds(truths)
     site = str(tmp_path / "blog")
@@ -276,6 +288,8 @@ def test_enrich_failures_are_warnings_not_failures(
     summary = json.loads(result.stdout)["summary"]
     assert summary["archived"] == len(published) and summary["failed"] == 0
     assert result.stderr.count("warning:") >= len(published)
+    asked = {request.path for request, _ in httpserver.log}
+    assert asked == {f"/p/{post_id}" for post_id in published}  # every live page was tried
 
 
 def test_jekyll_builds_an_imported_export(
@@ -294,10 +308,18 @@ def test_jekyll_builds_an_imported_export(
 
 
 def test_jekyll_builds_an_export_imported_with_local_images(
-    export: tuple[Path, Path, dict[str, dict[str, Any]]], tmp_path: Path, httpserver: HTTPServer
+    export: tuple[Path, Path, dict[str, dict[str, Any]]],
+    tmp_path: Path,
+    httpserver: HTTPServer,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Issue 5: an imported export, its images saved under assets/, built by Jekyll."""
     from test_images import png_bytes
+
+    from medium_archive import images
+
+    # The images are served from this machine in place of Medium's CDN: allow that host.
+    monkeypatch.setattr(images, "ALLOWED_HOSTS", frozenset({"127.0.0.1", "localhost"}))
 
     jekyll = require_jekyll()
     _, folder, truths = export

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
-from conftest import SEED, require_seed
+from conftest import SEED, LocalHTTPServer, require_seed
 from farm import SAMPLE
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
@@ -80,7 +80,7 @@ class Medium:
 
 @pytest.fixture
 def medium() -> Iterator[Medium]:
-    server = HTTPServer(host="127.0.0.1", port=0, threaded=True)
+    server = LocalHTTPServer(host="127.0.0.1", port=0, threaded=True)
     server.start()
     state = Medium(server)
     server.expect_request(re.compile(r"^/@")).respond_with_handler(state.handle)

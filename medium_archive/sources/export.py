@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any, Literal
 
+import lxml.etree
 import lxml.html
 
 from .. import body
@@ -58,8 +59,10 @@ NON_POST_DIRS = frozenset(
         "users-following",
     }
 )
-#: Largest export member read (a post file is a few hundred kB at most).
-MAX_MEMBER_BYTES = 64 * 1024 * 1024
+#: Largest export member read (a post file is a few hundred kB at most): the budget of one
+#: member. Parsing is linear (about 1 s per MB here) but a tree takes some 60 bytes of memory per
+#: byte of HTML, so a bigger member is refused (alone: the other members are still archived).
+MAX_MEMBER_BYTES = 8 * 1024 * 1024
 
 _ARTICLE_RE = re.compile(r"<article\b[^>]*\bclass\s*=\s*[\"']?[^\"'>]*\bh-entry\b", re.I)
 _BODY_FIELD_RE = re.compile(r"\bdata-field\s*=\s*[\"']?body\b", re.I)
@@ -198,6 +201,16 @@ def parse_export_post(html: str, filename: str, *, author: Author | None = None)
         raise NotAPost(
             f"{filename}: not a Medium export post file (no article.h-entry with a body)"
         )
+    try:
+        return _parse_export_post(html, filename, author)
+    except (lxml.etree.Error, RecursionError, ValueError) as exc:  # markup lxml cannot take
+        reason = " ".join(str(exc).split())[:200] or type(exc).__name__
+        raise ExtractError(
+            f"{filename}: cannot read this export page ({reason}); it is left out", field="body"
+        ) from exc
+
+
+def _parse_export_post(html: str, filename: str, author: Author | None) -> ExportItem:
     doc = lxml.html.document_fromstring(html)
     footer = _read_footer(doc)
     post_id = _choose_post_id(footer, filename)
@@ -353,14 +366,27 @@ def _take_apart_body(body_el: Any, p_name: str) -> _BodyParts:
 
 
 def _text_blocks(body_el: Any) -> Iterator[tuple[Any, str]]:
-    """Text-bearing blocks of the body in document order, with their text (captions skipped)."""
-    query = " | ".join(f".//{tag}" for tag in _TEXT_BLOCK_TAGS)
-    for block in body_el.xpath(query):
-        if block.xpath("ancestor::figure"):
+    """Text-bearing blocks of the body in document order, with their text (captions skipped).
+
+    Walked lazily with ``iter`` (the caller usually wants only the first): an XPath union of the
+    tags sorts its node sets, which made a 40,000-paragraph body take over a minute.
+    """
+    for block in body_el.iter(*_TEXT_BLOCK_TAGS):
+        if block is body_el or _in_figure(block, body_el):
             continue
         text = node_text(block)
         if text:
             yield block, text
+
+
+def _in_figure(node: Any, top: Any) -> bool:
+    """True when ``node`` is inside a ``<figure>`` below ``top`` (a caption)."""
+    parent = node.getparent()
+    while parent is not None and parent is not top:
+        if parent.tag == "figure":
+            return True
+        parent = parent.getparent()
+    return False
 
 
 def _first_text_block(body_el: Any) -> str:
@@ -476,13 +502,22 @@ def _folder_members(root: Path) -> list[tuple[str, Reader]]:
 
 def _file_reader(path: Path) -> Reader:
     def read() -> bytes:
-        if path.stat().st_size > MAX_MEMBER_BYTES:
-            raise SourceError(
-                f"{path}: too large for an export page; is this really a Medium export?"
-            )
-        return path.read_bytes()
+        try:
+            size = path.stat().st_size
+            if size > MAX_MEMBER_BYTES:
+                raise _too_large(str(path), size)
+            return path.read_bytes()
+        except OSError as exc:
+            raise SourceError(f"{path}: cannot read it ({exc.strerror or exc})") from exc
 
     return read
+
+
+def _too_large(what: str, size: int) -> SourceError:
+    return SourceError(
+        f"{what} is {size / (1024 * 1024):.1f} MB, over the {MAX_MEMBER_BYTES // (1024 * 1024)} MB "
+        "an export page may be; it is left out (is it really a Medium export post?)"
+    )
 
 
 def _zip_members(path: Path, archive: zipfile.ZipFile) -> list[tuple[str, Reader]]:
@@ -498,15 +533,26 @@ def _zip_members(path: Path, archive: zipfile.ZipFile) -> list[tuple[str, Reader
     def reader(info: zipfile.ZipInfo) -> Reader:
         def read() -> bytes:
             if info.file_size > MAX_MEMBER_BYTES:
-                raise SourceError(f"{path}: member {info.filename} is too large for an export page")
+                raise _too_large(f"{path}: member {info.filename}", info.file_size)
             try:
                 with archive.open(info) as member:
-                    return member.read(MAX_MEMBER_BYTES + 1)
-            except (zipfile.BadZipFile, zlib.error, OSError, RuntimeError, EOFError) as exc:
+                    data = member.read(MAX_MEMBER_BYTES + 1)
+            except (
+                zipfile.BadZipFile,
+                zlib.error,
+                OSError,
+                RuntimeError,
+                EOFError,
+                ValueError,
+                NotImplementedError,
+            ) as exc:
                 raise SourceError(
                     f"{path}: cannot read {info.filename} ({exc}); the zip is damaged, "
                     "download the export again"
                 ) from exc
+            if len(data) > MAX_MEMBER_BYTES:  # the size the zip declared was a lie
+                raise _too_large(f"{path}: member {info.filename}", len(data))
+            return data
 
         return read
 
@@ -535,7 +581,10 @@ def _iter_members(
     owner: Author | None = None
     for name, read in members:
         if _is_profile(name):
-            owner = parse_profile(_decode(read()))
+            try:
+                owner = parse_profile(_decode(read()))
+            except (MediumArchiveError, lxml.etree.Error, RecursionError, ValueError):
+                owner = None  # the posts name their author too; only avatars are lost
             break
     candidates = [(name, read) for name, read in members if _may_be_post(name)]
     if not candidates:
@@ -550,7 +599,12 @@ def _iter_members(
             if include_other:
                 yield ExportItem(kind="other", post=None, source=source)
             continue
-        html = _decode(read())
+        try:
+            html = _decode(read())
+        except MediumArchiveError as exc:  # damaged or too big: this member fails alone
+            posts += 1
+            yield ExportItem(kind="error", post=None, source=source, error=str(exc))
+            continue
         if not looks_like_export(html):
             if include_other:
                 yield ExportItem(kind="other", post=None, source=source)
