@@ -14,8 +14,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
-from . import fetch, frontmatter, images, markdown
+from . import embeds, fetch, frontmatter, images, markdown
 from .errors import ExtractError, MediumArchiveError, NotAPost, PostGone
 from .extract import extract_post
 from .model import Post
@@ -76,6 +77,10 @@ class Options:
 
     body_format: BodyFormat = "markdown"
     images: bool = False
+    #: Resolve embeds over the network (media pages, gist code); off: from the page alone.
+    embeds: bool = False
+    #: Where gist requests go instead of https://gist.github.com (tests), '' for the real one.
+    gist_base: str = ""
 
 
 @dataclass(frozen=True)
@@ -216,6 +221,7 @@ def prepare_post(loaded: Loaded, *, site: Site, options: Options, source: str) -
             field="datePublished",
         )
     rel_path = site.path_for(post)
+    post = resolve_embeds(loaded, session=None, options=options).post  # from the page alone
     body = render_body(post, options.body_format)
     meta = frontmatter.front_matter(
         post, source_path=rel_path, body_markdown=body, archive=archive_meta(loaded)
@@ -256,6 +262,34 @@ def localize(loaded: Loaded, *, site: Site, session: Any, download: bool = True)
     )
     if warnings:
         post = dataclasses.replace(post, warnings=(*post.warnings, *warnings))
+    return dataclasses.replace(loaded, post=post)
+
+
+def embed_origin(loaded: Loaded) -> str:
+    """The origin a post's media pages are fetched from: where the post was fetched, else
+    its canonical URL's (``https://<host>``)."""
+    for url in (loaded.fetched_from, loaded.post.url):
+        parts = urlsplit(url or "")
+        if parts.scheme in ("http", "https") and parts.netloc:
+            return f"{parts.scheme}://{parts.netloc}"
+    return "https://medium.com"
+
+
+def resolve_embeds(loaded: Loaded, *, session: Any, options: Options) -> Loaded:
+    """The post with its embeds resolved (`embeds.resolve_body_html`): over the network with
+    ``session`` when ``options.embeds`` (each media id and gist once per run, in the thread
+    that fetches), else from the page alone. An embed that cannot be had keeps its link and
+    adds one warning to the post."""
+    resolver = None
+    if session is not None and options.embeds:
+        resolver = embeds.resolver_for(session, gist_base=options.gist_base)
+    post = loaded.post
+    body, warnings = embeds.resolve_body_html(
+        post.body_html, origin=embed_origin(loaded), resolver=resolver
+    )
+    if body == post.body_html and not warnings:
+        return loaded
+    post = dataclasses.replace(post, body_html=body, warnings=(*post.warnings, *warnings))
     return dataclasses.replace(loaded, post=post)
 
 
@@ -314,6 +348,8 @@ def archive_one(
             etag=validators.get("etag", ""),
             last_modified=validators.get("lastModified", ""),
         )
+        if options.embeds:
+            loaded = resolve_embeds(loaded, session=session, options=options)
         if options.images:
             loaded = localize(loaded, site=site, session=session)
         return save_post(loaded, site=site, options=options, source=source)

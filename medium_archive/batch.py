@@ -290,7 +290,8 @@ def make_parse_pool(processes: int) -> ProcessPoolExecutor:
     return pool
 
 
-#: Saves a loaded post's images (``--images``) in the thread that fetched it.
+#: Resolves a loaded post's embeds and saves its images (``--images``) in the thread that
+#: fetched it.
 Localize = Callable[[archive.Loaded], archive.Loaded]
 
 
@@ -365,14 +366,21 @@ class _Importer:
         return Outcome(source, Status.SKIPPED, known.post_id, known.path)
 
     def localized(self, loaded: archive.Loaded) -> archive.Loaded:
-        """The post with its images saved (``--images``), unless it is skipped anyway."""
+        """The post with its embeds resolved (unless ``--no-embeds``) and its images saved
+        (``--images``), unless it is skipped anyway: requests made in this fetching thread."""
         if self.known(loaded.post.id) is not None and not self.settings.refresh:
             return loaded
-        return archive.localize(loaded, site=self.site, session=self.session)
+        options = self.settings.options
+        if options.embeds:
+            loaded = archive.resolve_embeds(loaded, session=self.session, options=options)
+        if options.images:
+            loaded = archive.localize(loaded, site=self.site, session=self.session)
+        return loaded
 
     def archive(self, item: ListEntry) -> Outcome:
         refresh = self.settings.refresh
-        localize = self.localized if self.settings.options.images else None
+        options = self.settings.options
+        localize = self.localized if options.images or options.embeds else None
         if item.is_file:
             prepared = self.parser.saved(item.source, localize)
         else:

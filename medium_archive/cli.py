@@ -76,6 +76,23 @@ def images_option(fn: Any) -> Any:
     )(fn)
 
 
+def embeds_option(fn: Any) -> Any:
+    return click.option(
+        "--embeds/--no-embeds",
+        default=True,
+        show_default=True,
+        help="Fetch what each embed shows: gists archived as code, videos, tweets and pens "
+        "linked at their real URL. --no-embeds makes no such request (only what the page says "
+        "is used; other embeds stay links to Medium's copy).",
+    )(fn)
+
+
+def gist_base() -> str:
+    """Where gist requests go instead of https://gist.github.com: the environment variable
+    MEDIUM_ARCHIVE_GIST_BASE, read once per command (for tests against a local server)."""
+    return os.environ.get("MEDIUM_ARCHIVE_GIST_BASE", "").strip()
+
+
 def make_session(ctx: click.Context, **kwargs: Any) -> Any:
     """One HTTP session per invocation, closed when the command ends."""
     from .fetch import make_session as _make_session
@@ -116,9 +133,15 @@ def cli() -> None:
 @site_option
 @body_option
 @images_option
+@embeds_option
 @click.pass_context
 def archive(
-    ctx: click.Context, inputs: tuple[str, ...], site_root: Path, body_format: str, images: bool
+    ctx: click.Context,
+    inputs: tuple[str, ...],
+    site_root: Path,
+    body_format: str,
+    images: bool,
+    embeds: bool,
 ) -> None:
     """Archive posts given as URLs or saved .html pages; print each archived file's path.
 
@@ -128,7 +151,12 @@ def archive(
     """
     site = open_site(site_root)
     session = make_session(ctx)
-    options = Options(body_format="html" if body_format == "html" else "markdown", images=images)
+    options = Options(
+        body_format="html" if body_format == "html" else "markdown",
+        images=images,
+        embeds=embeds,
+        gist_base=gist_base(),
+    )
     outcomes = []
     try:
         for source in inputs:
@@ -264,6 +292,7 @@ def failed_entry(item: object, outcome: Outcome) -> str:
 @site_option
 @body_option
 @images_option
+@embeds_option
 @click.option("--drafts", is_flag=True, help="Export/feed: archive drafts too, into _drafts/.")
 @click.option("--responses", is_flag=True, help="Export/feed: archive responses (comments) too.")
 @click.option(
@@ -304,6 +333,7 @@ def import_(
     site_root: Path,
     body_format: str,
     images: bool,
+    embeds: bool,
     jobs: int,
     rate: float,
     refresh: bool,
@@ -338,7 +368,12 @@ def import_(
     settings = ImportSettings(
         jobs=jobs,
         refresh=refresh,
-        options=Options(body_format="html" if body_format == "html" else "markdown", images=images),
+        options=Options(
+            body_format="html" if body_format == "html" else "markdown",
+            images=images,
+            embeds=embeds,
+            gist_base=gist_base(),
+        ),
         parse_processes=processes,
     )
     stop = threading.Event()
@@ -454,6 +489,7 @@ SYNC_EXIT_CODES_HELP = (
     default=None,
     help="Keep images under assets/<post-id>/ (default: as each archived file already does).",
 )
+@embeds_option
 @click.option(
     "--json",
     "as_json",
@@ -471,6 +507,7 @@ def sync(
     dry_run: bool,
     force: bool,
     images: bool | None,
+    embeds: bool,
     as_json: bool,
 ) -> None:
     """Re-fetch archived posts and update the files of those that changed on Medium.
@@ -493,6 +530,8 @@ def sync(
         dry_run=dry_run,
         body_format="html" if body_format == "html" else "markdown" if body_format else None,
         images=images,
+        embeds=embeds,
+        gist_base=gist_base(),
     )
     tally = Tally()
     progress = Progress(None, tally)

@@ -52,6 +52,8 @@ FEED_ACCEPT = (
     "text/html;q=0.5,*/*;q=0.1"
 )
 IMAGE_ACCEPT = "image/avif,image/webp,image/apng,image/*,*/*;q=0.8"
+#: A gist's .js embed or raw file (embeds.py).
+TEXT_ACCEPT = "text/plain,application/javascript,text/javascript;q=0.9,*/*;q=0.5"
 
 DEFAULT_TIMEOUT: tuple[float, float] = (10, 30)
 MAX_BYTES = 10 * 1024 * 1024
@@ -407,6 +409,27 @@ def fetch_bytes(
     return Blob(
         url, response.url, response.status_code, content_type, data, headers, new_etag, new_modified
     )
+
+
+def fetch_text(
+    session: requests.Session,
+    url: str,
+    *,
+    timeout: float | tuple[float, float] = DEFAULT_TIMEOUT,
+    max_bytes: int = MAX_BYTES,
+) -> str:
+    """Fetch a text resource of any type (a gist's ``.js`` embed, a raw gist file), decoded
+    with the header's charset, else UTF-8. Same errors as ``fetch_page``."""
+    with (
+        _translated_errors(url, timeout),
+        _get(session, url, TEXT_ACCEPT, timeout, None, None) as response,
+    ):
+        _check_status(url, response, max_bytes)
+        data = _read_body(url, response, max_bytes)
+        content_type = response.headers.get("content-type", "")
+    if data[:3] == codecs.BOM_UTF8:
+        data = data[3:]
+    return data.decode(_usable_encoding(_header_charset(content_type)) or "utf-8", errors="replace")
 
 
 def decode_body(data: bytes, content_type: str = "") -> str:

@@ -57,6 +57,9 @@ class SyncSettings:
     body_format: BodyFormat | None = None
     #: Images under ``assets/<post-id>/``; None: as the archived file already does.
     images: bool | None = None
+    #: Resolve embeds over the network (never in a dry run); ``gist_base`` as in `Options`.
+    embeds: bool = False
+    gist_base: str = ""
 
 
 # ---------------------------------------------------------------- planning
@@ -209,6 +212,9 @@ class Syncer:
         loaded = archive.load_fetched(
             page.text, page.final_url, source, page.etag or "", page.last_modified or ""
         )
+        if self.settings.embeds and not self.settings.dry_run:  # a dry run fetches no embed
+            embed_options = Options(embeds=True, gist_base=self.settings.gist_base)
+            loaded = archive.resolve_embeds(loaded, session=self.session, options=embed_options)
         images = self.settings.images
         if images is None:
             images = uses_local_images(body, known.post_id)
