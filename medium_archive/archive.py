@@ -11,7 +11,7 @@ import dataclasses
 import enum
 import functools
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
@@ -92,6 +92,8 @@ class Loaded:
     last_modified: str = ""
     not_modified: bool = False
     fetched_from: str = ""
+    #: Embeds resolved over the network: ``_archive.embeds`` (media id → target, title, code).
+    embeds: dict[str, Any] = field(default_factory=dict)
 
 
 def read_saved_page(path: Path) -> str:
@@ -184,6 +186,8 @@ def archive_meta(loaded: Loaded) -> dict[str, Any]:
         meta["etag"] = loaded.etag
     if loaded.last_modified:
         meta["lastModified"] = loaded.last_modified
+    if loaded.embeds:
+        meta["embeds"] = dict(loaded.embeds)
     return meta
 
 
@@ -275,22 +279,32 @@ def embed_origin(loaded: Loaded) -> str:
     return "https://medium.com"
 
 
-def resolve_embeds(loaded: Loaded, *, session: Any, options: Options) -> Loaded:
+def resolve_embeds(
+    loaded: Loaded,
+    *,
+    session: Any,
+    options: Options,
+    known: Mapping[str, Any] | None = None,
+) -> Loaded:
     """The post with its embeds resolved (`embeds.resolve_body_html`): over the network with
     ``session`` when ``options.embeds`` (each media id and gist once per run, in the thread
-    that fetches), else from the page alone. An embed that cannot be had keeps its link and
-    adds one warning to the post."""
+    that fetches), else from the page alone and ``known`` (the ``_archive.embeds`` of the
+    archived file). An embed that cannot be had keeps its link and adds one warning to the
+    post. What took the network is kept in `Loaded.embeds` for ``_archive.embeds``."""
     resolver = None
     if session is not None and options.embeds:
         resolver = embeds.resolver_for(session, gist_base=options.gist_base)
     post = loaded.post
-    body, warnings = embeds.resolve_body_html(
-        post.body_html, origin=embed_origin(loaded), resolver=resolver
+    done = embeds.resolve_body_html(
+        post.body_html, origin=embed_origin(loaded), resolver=resolver, known=known
     )
-    if body == post.body_html and not warnings:
+    records = {**loaded.embeds, **(done.records or {})}
+    if done.html == post.body_html and not done.warnings and records == loaded.embeds:
         return loaded
-    post = dataclasses.replace(post, body_html=body, warnings=(*post.warnings, *warnings))
-    return dataclasses.replace(loaded, post=post)
+    post = dataclasses.replace(
+        post, body_html=done.html, warnings=(*post.warnings, *done.warnings)
+    )
+    return dataclasses.replace(loaded, post=post, embeds=records)
 
 
 def load_page(page: fetch.Page, source: str) -> Loaded:

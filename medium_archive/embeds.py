@@ -25,7 +25,7 @@ import html as html_lib
 import re
 import threading
 import weakref
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import parse_qs, quote, unquote, urlsplit
@@ -478,13 +478,46 @@ def resolver_for(session: Any, *, gist_base: str = "") -> EmbedResolver:
 
 @dataclass(frozen=True)
 class Resolved:
-    """One embed's resolution: target URL and title, gist code, and a warning ('' if none)."""
+    """One embed's resolution: target URL and title, gist code, and a warning ('' if none).
+
+    ``fetched``: it took the network (a media page or gist files), so it is worth recording
+    in the archived file (`record`) for runs that do not fetch (``sync --dry-run``) or cannot.
+    """
 
     url: str
     title: str
     resolved: bool
     code: tuple[Code, ...] = ()
     warning: str = ""
+    fetched: bool = False
+
+    def record(self) -> dict[str, Any]:
+        """The ``_archive.embeds`` entry: ``{url, title, code: [{lang, text}]}``."""
+        entry: dict[str, Any] = {"url": self.url, "title": self.title}
+        if self.code:
+            entry["code"] = [{"lang": c.lang, "text": c.text} for c in self.code]
+        return entry
+
+
+def from_record(entry: object) -> Resolved | None:
+    """A `Resolved` from an ``_archive.embeds`` entry, or None when it is not one."""
+    if not isinstance(entry, dict):
+        return None
+    url, title, code = entry.get("url"), entry.get("title", ""), entry.get("code", [])
+    if not isinstance(url, str) or not url or not isinstance(title, str):
+        return None
+    if not isinstance(code, list) or not all(_is_code_record(c) for c in code):
+        return None
+    files = tuple(Code(c["text"], c.get("lang", "")) for c in code)
+    return Resolved(url, title, True, files, fetched=True)
+
+
+def _is_code_record(entry: object) -> bool:
+    return (
+        isinstance(entry, dict)
+        and isinstance(entry.get("text"), str)
+        and isinstance(entry.get("lang", ""), str)
+    )
 
 
 def resolve_one(
@@ -495,15 +528,23 @@ def resolve_one(
     thumbnail: str = "",
     origin: str,
     resolver: EmbedResolver | None,
+    known: Resolved | None = None,
 ) -> Resolved:
-    """Resolve one embed. ``resolver`` None: from the page alone (no request, no warning)."""
+    """Resolve one embed: from the page (``url``, ``thumbnail``), else with ``resolver``
+    (None: no request, no warning), else ``known`` (what an earlier run recorded), else the
+    proxy link, with a warning when a request failed."""
     media_id = media_id or media_id_of(url)
     target = offline_target(url, thumbnail)
     proxy = url or (f"{origin.rstrip('/')}/media/{media_id}" if media_id else "")
-    if target is None and media_id and resolver is not None:
+    fetched = False
+    if target is None and media_id:
+        if resolver is None:
+            return known or Resolved(proxy, title, False)
         try:
             target = resolver.media_target(origin, media_id)
         except MediumArchiveError as exc:
+            if known is not None:
+                return replace(known, warning=_kept(known, title, exc))
             return Resolved(proxy, title, False, warning=_warning(proxy, title, exc))
         if target is None:
             return Resolved(
@@ -511,18 +552,32 @@ def resolve_one(
                 warning=f"embed {_name(proxy, title)}: its media page shows nothing known; "
                 "kept the link to Medium's copy",
             )
+        fetched = True
     if target is None:
         return Resolved(proxy, title, False)
     title = title or target.default_title
-    if target.gist is None or resolver is None:
-        return Resolved(target.url, title, True)
+    same = known if known is not None and known.url == target.url and known.code else None
+    if target.gist is None:
+        return Resolved(target.url, title, True, fetched=fetched)
+    if resolver is None:
+        return same or Resolved(target.url, title, True)
     try:
         code = resolver.gist_code(target)
     except MediumArchiveError as exc:
+        if same is not None:
+            return replace(same, warning=_kept(same, title, exc))
         name = _name(target.url, title)
         message = f"embed {name}: gist code not archived ({_why(exc)}); kept a link to the gist"
-        return Resolved(target.url, title, True, warning=message)
-    return Resolved(target.url, title, True, tuple(code))
+        return Resolved(target.url, title, True, warning=message, fetched=fetched)
+    return Resolved(target.url, title, True, tuple(code), fetched=True)
+
+
+def _kept(known: Resolved, title: str, exc: MediumArchiveError) -> str:
+    what = "code" if known.code else "link"
+    return (
+        f"embed {_name(known.url, title or known.title)} not fetched again ({_why(exc)}); "
+        f"kept the archived {what}"
+    )
 
 
 def _name(url: str, title: str) -> str:
@@ -541,23 +596,36 @@ def _why(exc: MediumArchiveError) -> str:
 
 
 def resolve_embeds(
-    doc: Document, *, origin: str, resolver: EmbedResolver | None
+    doc: Document,
+    *,
+    origin: str,
+    resolver: EmbedResolver | None,
+    known: Mapping[str, Any] | None = None,
+    records: dict[str, dict[str, Any]] | None = None,
 ) -> tuple[Document, list[str]]:
     """The document with each unresolved iframe embed resolved (see `resolve_one`), and the
-    warnings (one per embed that could not be had). ``resolver`` None: page-only resolution."""
+    warnings (one per embed that could not be had). ``resolver`` None: page-only resolution.
+
+    ``known``: the ``_archive.embeds`` of an earlier run (see `resolve_body_html`); ``records``,
+    when given, receives what took the network, for the archived file's ``_archive.embeds``.
+    """
     warnings: list[str] = []
     blocks: list[Any] = []
     changed = False
+    known = known or {}
     for block in doc.blocks:
         if isinstance(block, Embed) and block.kind == "iframe" and not (
             block.resolved and (block.code or not _needs_code(block.url))
         ):
+            key = block.media_id or block.url
             found = resolve_one(
                 block.url, title=block.title, media_id=block.media_id, origin=origin,
-                resolver=resolver,
+                resolver=resolver, known=from_record(known.get(key)),
             )
             if found.warning:
                 warnings.append(found.warning)
+            if found.fetched and records is not None:
+                records[key] = found.record()
             new = replace(
                 block, url=found.url, title=found.title, resolved=found.resolved, code=found.code
             )
@@ -578,13 +646,33 @@ def _needs_code(url: str) -> bool:
 _EMBED_P_RE = re.compile(r'<p class="embed"><a href="([^"]*)">(.*?)</a></p>', re.S)
 
 
+@dataclass(frozen=True)
+class BodyResolution:
+    """`resolve_body_html`'s result: the body, one warning per embed that could not be had,
+    and the records of what took the network (``_archive.embeds``: key → `Resolved.record`)."""
+
+    html: str
+    warnings: tuple[str, ...] = ()
+    records: dict[str, dict[str, Any]] | None = None
+
+
 def resolve_body_html(
-    body_html: str, *, origin: str, resolver: EmbedResolver | None
-) -> tuple[str, list[str]]:
+    body_html: str,
+    *,
+    origin: str,
+    resolver: EmbedResolver | None,
+    known: Mapping[str, Any] | None = None,
+) -> BodyResolution:
     """body.py's normalised body with each proxy or known embed link resolved: a gist's files
     as ``<pre data-lang>`` blocks before the link to the gist, others as a link to the target
-    titled with the embed's title (else provider and id). Link cards are left alone."""
+    titled with the embed's title (else provider and id). Link cards are left alone.
+
+    ``known``: the ``_archive.embeds`` an earlier run recorded (by media id, else the embed's
+    URL), used where the network is not asked (``resolver`` None) or fails.
+    """
     warnings: list[str] = []
+    records: dict[str, dict[str, Any]] = {}
+    known = known or {}
 
     def one(match: re.Match[str]) -> str:
         href = html_lib.unescape(match.group(1))
@@ -592,9 +680,14 @@ def resolve_body_html(
         if not media_id_of(href) and not _embedish(href):
             return match.group(0)
         title = "" if text in (href, "") else text
-        found = resolve_one(href, title=title, origin=origin, resolver=resolver)
+        key = media_id_of(href) or href
+        found = resolve_one(
+            href, title=title, origin=origin, resolver=resolver, known=from_record(known.get(key))
+        )
         if found.warning:
             warnings.append(found.warning)
+        if found.fetched:
+            records[key] = found.record()
         if found.url == href and not found.code and found.title == title:
             return match.group(0)
         out = [
@@ -609,7 +702,8 @@ def resolve_body_html(
         )
         return "\n".join(out)
 
-    return _EMBED_P_RE.sub(one, body_html), warnings
+    html = _EMBED_P_RE.sub(one, body_html)
+    return BodyResolution(html, tuple(warnings), records)
 
 
 def _embedish(href: str) -> bool:

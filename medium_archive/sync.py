@@ -212,9 +212,17 @@ class Syncer:
         loaded = archive.load_fetched(
             page.text, page.final_url, source, page.etag or "", page.last_modified or ""
         )
-        if self.settings.embeds and not self.settings.dry_run:  # a dry run fetches no embed
-            embed_options = Options(embeds=True, gist_base=self.settings.gist_base)
-            loaded = archive.resolve_embeds(loaded, session=self.session, options=embed_options)
+        # Embeds: fetched again (a dry run fetches none), else as the archived file recorded.
+        fetch_embeds = self.settings.embeds and not self.settings.dry_run
+        embed_options = Options(embeds=fetch_embeds, gist_base=self.settings.gist_base)
+        archive_map = meta.get("_archive")
+        recorded = archive_map.get("embeds") if isinstance(archive_map, Mapping) else None
+        loaded = archive.resolve_embeds(
+            loaded,
+            session=self.session,
+            options=embed_options,
+            known=recorded if isinstance(recorded, Mapping) else None,
+        )
         images = self.settings.images
         if images is None:
             images = uses_local_images(body, known.post_id)

@@ -11,6 +11,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
+import yaml
 from click.testing import CliRunner
 from conftest import CORPUS, require_corpus
 from pytest_httpserver import HTTPServer
@@ -558,12 +559,44 @@ def test_archive_resolves_every_embed_of_a_corpus_post(httpserver: HTTPServer, t
     assert code == 0
     assert (post_file.read_bytes(), post_file.stat().st_mtime_ns) == before
 
-    # sync --dry-run fetches the post again but no embed.
+    # What took the network is recorded in _archive.embeds (for runs that do not fetch).
+    meta = yaml.safe_load(post_file.read_text(encoding="utf-8").split("---\n")[1])
+    recorded = meta["_archive"]["embeds"]
+    assert list(recorded) == [m for m in LAVRTON_MEDIA if m != IDS["gone"]]
+    assert recorded[IDS["gist2"]] == {
+        "url": "https://gist.github.com/lavrton/3d4e5f",
+        "title": "Gist lavrton/3d4e5f",
+        "code": [
+            {"lang": "css", "text": ".item { color: red; }"},
+            {"lang": "bash", "text": "npm install konva"},
+        ],
+    }
+    assert recorded[IDS["video"]] == {
+        "url": "https://www.youtube.com/watch?v=IAoy3ia2ivI",
+        "title": "YouTube IAoy3ia2ivI",
+    }
+
+    # sync --dry-run fetches the post again but no embed, and finds it unchanged.
     httpserver.clear_log()
-    code, _, err = run_cli("sync", "--site", str(tmp_path / "site"), "--dry-run", env=env)
+    code, out, err = run_cli("sync", "--site", str(tmp_path / "site"), "--dry-run", env=env)
     assert code == 0, err
+    assert out.startswith("unchanged: ")
     assert any(r.path == LAVRTON_PATH for r, _ in httpserver.log)
     assert media_requests(httpserver) == []
+    # sync with the gist host and media pages gone keeps the archived code and links.
+    down = f"http://127.0.0.1:{closed_port()}"
+    httpserver.clear()
+    httpserver.expect_request(LAVRTON_PATH).respond_with_data(
+        lavrton_html(), content_type="text/html; charset=utf-8"
+    )
+    httpserver.expect_request(re.compile("^/media/")).respond_with_data("gone", status=404)
+    code, out, err = run_cli(
+        "sync", "--site", str(tmp_path / "site"), env={"MEDIUM_ARCHIVE_GIST_BASE": down}
+    )
+    assert code == 0, err
+    assert out == ""  # nothing updated
+    assert post_file.read_bytes() == before[0]
+    assert err.count("kept the archived code") == 5 and err.count("kept the archived link") == 2
 
 
 def test_body_html_shows_the_same_resolution(httpserver: HTTPServer, tmp_path: Path) -> None:
