@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from . import embeds, fetch, frontmatter, images, markdown
+from . import embeds, fetch, frontmatter, images, legacy, markdown
 from .errors import ExtractError, MediumArchiveError, NotAPost, PostGone
 from .extract import extract_post
 from .model import Post
@@ -169,9 +169,10 @@ class _NotModified(Exception):
 
 def render_body(post: Post, body_format: BodyFormat) -> str:
     """The post's body as Markdown, or as sanitised HTML for ``--body html``."""
+    body_html = legacy.to_html(post.body)
     if body_format == "html":
-        return markdown.to_clean_html(post.body_html)
-    return markdown.to_markdown(post.body_html)
+        return markdown.to_clean_html(body_html)
+    return markdown.to_markdown(body_html)
 
 
 def archive_meta(loaded: Loaded) -> dict[str, Any]:
@@ -286,7 +287,7 @@ def resolve_embeds(
     options: Options,
     known: Mapping[str, Any] | None = None,
 ) -> Loaded:
-    """The post with its embeds resolved (`embeds.resolve_body_html`): over the network with
+    """The post with its embeds resolved (`embeds.resolve_embeds`): over the network with
     ``session`` when ``options.embeds`` (each media id and gist once per run, in the thread
     that fetches), else from the page alone and ``known`` (the ``_archive.embeds`` of the
     archived file). An embed that cannot be had keeps its link and adds one warning to the
@@ -295,15 +296,14 @@ def resolve_embeds(
     if session is not None and options.embeds:
         resolver = embeds.resolver_for(session, gist_base=options.gist_base)
     post = loaded.post
-    done = embeds.resolve_body_html(
-        post.body_html, origin=embed_origin(loaded), resolver=resolver, known=known
+    records: dict[str, Any] = {}
+    body, warnings = embeds.resolve_embeds(
+        post.body, origin=embed_origin(loaded), resolver=resolver, known=known, records=records
     )
-    records = {**loaded.embeds, **(done.records or {})}
-    if done.html == post.body_html and not done.warnings and records == loaded.embeds:
+    records = {**loaded.embeds, **records}
+    if body == post.body and not warnings and records == loaded.embeds:
         return loaded
-    post = dataclasses.replace(
-        post, body_html=done.html, warnings=(*post.warnings, *done.warnings)
-    )
+    post = dataclasses.replace(post, body=body, warnings=(*post.warnings, *warnings))
     return dataclasses.replace(loaded, post=post, embeds=records)
 
 

@@ -12,8 +12,7 @@ found, in order:
 
 A gist's files are listed by its ``.js`` embed (`parse_gist_js`: each file's "view raw" link)
 and each raw file is the code. `EmbedResolver` does the fetching (through fetch.py, with the
-caller's session) and caches per run; `resolve_embeds` applies it to a `Document`, and
-`resolve_body_html` to the normalised body HTML of body.py (``<p class="embed"><a>``).
+caller's session) and caches per run; `resolve_embeds` applies it to a `Document`.
 
 An embed that cannot be resolved keeps its proxy link (and caption) and adds ONE warning; it
 never fails the post.
@@ -25,7 +24,7 @@ import html as html_lib
 import re
 import threading
 import weakref
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import parse_qs, quote, unquote, urlsplit
@@ -614,9 +613,9 @@ def resolve_embeds(
     changed = False
     known = known or {}
     for block in doc.blocks:
-        if isinstance(block, Embed) and block.kind == "iframe" and not (
-            block.resolved and (block.code or not _needs_code(block.url))
-        ):
+        # Every iframe embed is looked at (a reader's ``resolved`` is not trusted: a proxy on a
+        # custom domain looks like any URL), except a gist whose code is already there.
+        if isinstance(block, Embed) and block.kind == "iframe" and not block.code:
             key = block.media_id or block.url
             found = resolve_one(
                 block.url, title=block.title, media_id=block.media_id, origin=origin,
@@ -634,91 +633,3 @@ def resolve_embeds(
         else:
             blocks.append(block)
     return (doc.replace_blocks(blocks) if changed else doc), warnings
-
-
-def _needs_code(url: str) -> bool:
-    target = target_of_url(url)
-    return target is not None and target.gist is not None
-
-
-# --- resolving body HTML (today's normalised body, body.py) -------------------------------------
-
-_EMBED_P_RE = re.compile(r'<p class="embed"><a href="([^"]*)">(.*?)</a></p>', re.S)
-
-
-@dataclass(frozen=True)
-class BodyResolution:
-    """`resolve_body_html`'s result: the body, one warning per embed that could not be had,
-    and the records of what took the network (``_archive.embeds``: key → `Resolved.record`)."""
-
-    html: str
-    warnings: tuple[str, ...] = ()
-    records: dict[str, dict[str, Any]] | None = None
-
-
-def resolve_body_html(
-    body_html: str,
-    *,
-    origin: str,
-    resolver: EmbedResolver | None,
-    known: Mapping[str, Any] | None = None,
-) -> BodyResolution:
-    """body.py's normalised body with each proxy or known embed link resolved: a gist's files
-    as ``<pre data-lang>`` blocks before the link to the gist, others as a link to the target
-    titled with the embed's title (else provider and id). Link cards are left alone.
-
-    ``known``: the ``_archive.embeds`` an earlier run recorded (by media id, else the embed's
-    URL), used where the network is not asked (``resolver`` None) or fails.
-    """
-    warnings: list[str] = []
-    records: dict[str, dict[str, Any]] = {}
-    known = known or {}
-
-    def one(match: re.Match[str]) -> str:
-        href = html_lib.unescape(match.group(1))
-        text = html_lib.unescape(re.sub(r"<[^>]*>", "", match.group(2)))
-        if not media_id_of(href) and not _embedish(href):
-            return match.group(0)
-        title = "" if text in (href, "") else text
-        key = media_id_of(href) or href
-        found = resolve_one(
-            href, title=title, origin=origin, resolver=resolver, known=from_record(known.get(key))
-        )
-        if found.warning:
-            warnings.append(found.warning)
-        if found.fetched:
-            records[key] = found.record()
-        if found.url == href and not found.code and found.title == title:
-            return match.group(0)
-        out = [
-            f'<pre data-lang="{html_lib.escape(c.lang)}">{html_lib.escape(c.text, quote=False)}'
-            "</pre>" if c.lang else f"<pre>{html_lib.escape(c.text, quote=False)}</pre>"
-            for c in found.code
-        ]
-        text_out = found.title or found.url
-        out.append(
-            f'<p class="embed"><a href="{html_lib.escape(found.url)}">'
-            f"{html_lib.escape(text_out, quote=False)}</a></p>"
-        )
-        return "\n".join(out)
-
-    html = _EMBED_P_RE.sub(one, body_html)
-    return BodyResolution(html, tuple(warnings), records)
-
-
-def _embedish(href: str) -> bool:
-    """An embed link body.py wrote from an iframe or gist script (not a link card)."""
-    host = (_split(href).hostname if _split(href) is not None else "") or ""
-    return host.endswith(("embedly.com", "gist.github.com", "youtube.com", "youtube-nocookie.com",
-                          "player.vimeo.com", "w.soundcloud.com", "codepen.io"))
-
-
-def count_embeds(iterable: Iterable[tuple[str, str]]) -> tuple[int, int]:
-    """(offline, needs the media page) over ``(url, thumbnail)`` pairs of embeds."""
-    offline = needs = 0
-    for url, thumbnail in iterable:
-        if offline_target(url, thumbnail) is not None:
-            offline += 1
-        else:
-            needs += 1
-    return offline, needs

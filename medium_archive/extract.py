@@ -26,6 +26,7 @@ import orjson
 from . import body
 from .challenge import is_challenge_page
 from .cleanup import clean_text
+from .document import Document, block_text
 from .errors import Blocked, NotAPost
 from .model import MEDIUM_FAVICON, MEDIUM_PUBLISHER, AppLink, Author, Post, Publisher
 from .urls import POST_ID_RE, absolute, host, post_id_from_url, strip_tracking
@@ -868,17 +869,17 @@ def tags_from_links(page: Page) -> tuple[str, ...]:
     return tuple(tags)
 
 
-def extract_language(page: Page) -> str:
-    """ISO 639-1 code: the state's detectedLanguage, else detected from the paragraphs' text."""
+def extract_language(page: Page, document: Document) -> str:
+    """ISO 639-1 code: the state's detectedLanguage, else detected from the body's text."""
     if page.state is not None:
         detected = _str(page.state.post.get("detectedLanguage"))
         if detected:
             return detected.split("-")[0].lower()
     sample: list[str] = []
     size = 0
-    for el in page.tree.iter("p"):
-        text = el.text_content()
-        if text and text.strip():
+    for block in document.blocks:
+        text = block_text(block)
+        if text.strip():
             sample.append(text)
             size += len(text)
             if size > _LANG_SAMPLE:
@@ -1065,11 +1066,12 @@ def extract_post(html: str, url: str, *, checked: bool = False) -> Post:
         truncated
     ) else ()
     title = extract_title(page, title_el)
+    document = body.extract_body(page.tree, page.canonical or url)
     return Post(
         id=page.post_id,
         url=page.canonical,
         title=title,
-        body_html=body.extract_body(page.tree, page.canonical or url),
+        body=document,
         date_published=extract_date_published(page),
         date_modified=extract_date_modified(page),
         subtitle=subtitle,
@@ -1077,7 +1079,7 @@ def extract_post(html: str, url: str, *, checked: bool = False) -> Post:
         authors=extract_authors(page),
         publisher=extract_publisher(page, title),
         tags=extract_tags(page),
-        language=extract_language(page),
+        language=extract_language(page, document),
         app_links=extract_app_links(page),
         image=extract_image(page),
         is_paywalled=paywalled,

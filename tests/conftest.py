@@ -87,3 +87,11 @@ def _no_real_network(monkeypatch: pytest.MonkeyPatch) -> None:
         return real_connect(self, address)
 
     monkeypatch.setattr(socket.socket, "connect", guarded_connect)
+
+
+def html_of(doc: Any) -> str:
+    """A body `Document` as simple HTML (block tags, ``a strong em code br`` inline), for tests
+    that check what a body holds."""
+    from medium_archive import legacy
+
+    return legacy.to_html(doc)

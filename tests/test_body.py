@@ -6,16 +6,17 @@ from typing import Any
 
 import lxml.html
 import pytest
-from conftest import FIXTURES
+from conftest import FIXTURES, html_of
 
-from medium_archive.body import extract_body, normalize_fragment, text_of
+from medium_archive.body import extract_body, normalize_fragment
+from medium_archive.document import Document, Paragraph, Run, text_of
 
 URL = "https://medium.com/@ada/fixture-post-abcdef123456"
 
 
 def body_of(name: str) -> str:
     html = (FIXTURES / "body" / name).read_text(encoding="utf-8")
-    return extract_body(lxml.html.fromstring(html), URL)
+    return html_of(extract_body(lxml.html.fromstring(html), URL))
 
 
 def blocks(body: str) -> list[Any]:
@@ -26,7 +27,7 @@ def blocks(body: str) -> list[Any]:
 def page(article: str) -> str:
     """A minimal E4-style page around some article markup."""
     html = f"<html><body><article><section></section><div>{article}</div></article></body></html>"
-    return extract_body(lxml.html.fromstring(html), URL)
+    return html_of(extract_body(lxml.html.fromstring(html), URL))
 
 
 # --- E2/E3 graf markup --------------------------------------------------------------------------
@@ -209,7 +210,7 @@ def test_image_drop_cap_keeps_letter_only() -> None:
         '<span class="graf-dropCapText">A</span></span> big league clubhouse.</p>'
         "</div></body></html>"
     )
-    body = extract_body(lxml.html.fromstring(html), URL)
+    body = html_of(extract_body(lxml.html.fromstring(html), URL))
     assert body == "<p>A big league clubhouse.</p>"
 
 
@@ -232,12 +233,14 @@ def test_doubled_document_gives_first_body_once() -> None:
         '<div class="postArticle-content"><h1 class="graf graf--title">T</h1>'
         '<p class="graf graf--p">Only once.</p></div></body></html>'
     )
-    body = extract_body(lxml.html.fromstring(one + one.replace("Only once.", "Response")), URL)
+    doubled = one + one.replace("Only once.", "Response")
+    body = html_of(extract_body(lxml.html.fromstring(doubled), URL))
     assert body == "<p>Only once.</p>"
 
 
 def test_page_without_article_gives_empty_body() -> None:
-    assert extract_body(lxml.html.fromstring("<html><body><p>hi</p></body></html>"), URL) == ""
+    html = "<html><body><p>hi</p></body></html>"
+    assert extract_body(lxml.html.fromstring(html), URL) == Document()
 
 
 # --- fragments (exports and feeds) ----------------------------------------------------------------
@@ -256,7 +259,7 @@ def test_export_fragment_graf_markup() -> None:
         'data-image-id="1*Ab12Cd34Ef56Gh78Ij90Kl.png" src="https://cdn-images-1.medium.com/max/800/'
         '1*Ab12Cd34Ef56Gh78Ij90Kl.png"></figure></div></div></section></section>'
     )
-    body = normalize_fragment(fragment, "https://medium.com/p/abcdef123456")
+    body = html_of(normalize_fragment(fragment, "https://medium.com/p/abcdef123456"))
     assert body == (
         "<p>Body text.</p>\n<h2>Section</h2>\n"
         '<figure><img src="https://cdn-images-1.medium.com/max/800/1*Ab12Cd34Ef56Gh78Ij90Kl.png"'
@@ -271,7 +274,8 @@ def test_feed_fragment_plain_markup() -> None:
         "<figcaption>Cap</figcaption></figure><pre>x = 1\ny = 2</pre>"
         '<img src="https://medium.com/_/stat?event=post.clientViewed" width="1" height="1">'
     )
-    body = normalize_fragment(fragment, "https://medium.com/p/abcdef123456", title="Feed Title")
+    doc = normalize_fragment(fragment, "https://medium.com/p/abcdef123456", title="Feed Title")
+    body = html_of(doc)
     tags = [b.tag for b in blocks(body)]
     assert tags[:5] == ["p", "h2", "h3", "figure", "pre"]
     assert "Feed Title" not in body
@@ -279,6 +283,9 @@ def test_feed_fragment_plain_markup() -> None:
 
 
 def test_text_of_gives_block_text() -> None:
-    body = "<h2>Head</h2><p>One<br>two</p><pre>code()</pre><ul><li>a</li><li>b</li></ul>"
-    assert text_of(body) == "Head\n\nOne two\n\na\n\nb"
+    body = normalize_fragment(
+        "<h2>Head</h2><p>One<br>two</p><pre>code()</pre><ul><li>a</li><li>b</li></ul>", URL
+    )
+    assert body.blocks[1] == Paragraph((Run("One\ntwo"),))
+    assert text_of(body) == "Head\nOne two\na\nb"
     assert "code()" in text_of(body, include_code=True)

@@ -13,7 +13,7 @@ from typing import Any
 
 import lxml.html
 import pytest
-from conftest import CORPUS, load_truth, truth_files
+from conftest import CORPUS, html_of, load_truth, truth_files
 
 from medium_archive.body import extract_body
 from medium_archive.cleanup import has_entity_text
@@ -42,7 +42,7 @@ def _page_ids() -> list[str]:
 def _extract(source: str) -> str:
     html = (CORPUS / "pages" / source).read_text(encoding="utf-8", errors="replace")
     url = f"https://medium.com/{source}"
-    return extract_body(lxml.html.fromstring(html), url)
+    return html_of(extract_body(lxml.html.fromstring(html), url))
 
 
 @cache

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 import lxml.html
-from conftest import FIXTURES
+from conftest import FIXTURES, html_of
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -91,7 +91,7 @@ def test_output_shape_is_stable() -> None:
 
 def test_whole_fixture_page_renders() -> None:
     html = (FIXTURES / "body" / "e3-post.html").read_text(encoding="utf-8")
-    md = to_markdown(extract_body(lxml.html.fromstring(html), "https://medium.com/@ada/x-abcdef123456"))
+    md = to_markdown(html_of(extract_body(lxml.html.fromstring(html), "https://medium.com/@ada/x-abcdef123456")))
     assert md.startswith("What a start — with **bold**, _italic_ and a [link]")
     assert '        print("<div>")\n    return 0\n```' in md
     assert "c &lt; d" in md  # an article about HTML keeps its entity: decoded exactly once

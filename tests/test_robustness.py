@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from conftest import FIXTURES
+from conftest import FIXTURES, html_of
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -130,8 +130,8 @@ def check(html: str) -> None:
         post = extract_post(html, URL)
     except MediumArchiveError:
         return
-    markdown.to_markdown(post.body_html)
-    markdown.to_clean_html(post.body_html)
+    markdown.to_markdown(html_of(post.body))
+    markdown.to_clean_html(html_of(post.body))
 
 
 @settings(max_examples=150, deadline=None, derandomize=True,
@@ -216,7 +216,7 @@ def test_junk_characters_do_not_lose_the_page(junk: str) -> None:
     html = _replace_once("e4_german_2021.html", '<p id="bb22">Viele', f'<p id="bb22">{junk}Viele')
     post = extract_post(html, URL)
     assert post.title == "Warum Tests Zeit sparen"
-    assert "<p>Viele Entwickler glauben" in post.body_html
+    assert "<p>Viele Entwickler glauben" in html_of(post.body)
 
 
 @pytest.mark.parametrize(

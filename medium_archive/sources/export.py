@@ -231,7 +231,7 @@ def parse_export_post(html: str, filename: str, *, author: Author | None = None)
         id=post_id,
         url=url,
         title=title,
-        body_html=body.normalize_fragment(parts.html, url),
+        body=body.normalize_fragment(parts.html, url),
         date_published=iso_utc(footer.published),
         subtitle=subtitle,
         description=node_text(_first(doc.xpath("//section[@data-field='description']"))),
