@@ -320,6 +320,31 @@ def parse_page(page: fetch.Page, source: str, site_root: str, options: Options) 
     return prepare_post(loaded, site=_site_at(site_root), options=options, source=source)
 
 
+def needs_fetching(loaded: Loaded, options: Options) -> bool:
+    """True when the post has requests to make before it is rendered: images to save
+    (``--images``) or embeds that only the network can resolve."""
+    return options.images or (options.embeds and embeds.needs_network(loaded.post.body))
+
+
+def parse_page_or_load(
+    page: fetch.Page, source: str, site_root: str, options: Options
+) -> Prepared | Loaded:
+    """`parse_page`, unless the post `needs_fetching`: then the loaded post, for the fetching
+    thread to finish (safe to run in a worker process)."""
+    loaded = load_page(page, source)
+    if needs_fetching(loaded, options):
+        return loaded
+    return prepare_post(loaded, site=_site_at(site_root), options=options, source=source)
+
+
+def parse_saved_or_load(source: str, site_root: str, options: Options) -> Prepared | Loaded:
+    """`parse_saved`, unless the post `needs_fetching` (see `parse_page_or_load`)."""
+    loaded = load_saved(source)
+    if needs_fetching(loaded, options):
+        return loaded
+    return prepare_post(loaded, site=_site_at(site_root), options=options, source=source)
+
+
 def write_prepared(prepared: Prepared, *, site: Site) -> Outcome:
     """Write a rendered post; the file is found by post id and renamed if needed."""
     result = site.write(prepared.post_id, prepared.rel_path, prepared.text_at, prepared.meta)

@@ -310,13 +310,17 @@ class _Parser:
 
     def saved(self, source: str, localize: Localize | None = None) -> Prepared:
         if localize is not None:
-            return self._render(self._run(archive.load_saved, source), source, localize)
+            found = self._run(archive.parse_saved_or_load, source, self.site_root, self.options)
+            return found if isinstance(found, Prepared) else self._render(found, source, localize)
         return self._run(archive.parse_saved, source, self.site_root, self.options)
 
     def fetched(self, page: fetch.Page, source: str, localize: Localize | None = None) -> Prepared:
-        """The page decoded (when fetched undecoded), extracted and rendered, in the pool."""
+        """The page decoded (when fetched undecoded), extracted and rendered, in the pool; a
+        post with requests to make (images, embeds) comes back here for them in between."""
         if localize is not None:
-            return self._render(self._run(archive.load_page, page, source), source, localize)
+            args = (page, source, self.site_root, self.options)
+            found = self._run(archive.parse_page_or_load, *args)
+            return found if isinstance(found, Prepared) else self._render(found, source, localize)
         return self._run(archive.parse_page, page, source, self.site_root, self.options)
 
     def _render(self, loaded: archive.Loaded, source: str, localize: Localize) -> Prepared:

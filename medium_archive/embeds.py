@@ -633,3 +633,15 @@ def resolve_embeds(
         else:
             blocks.append(block)
     return (doc.replace_blocks(blocks) if changed else doc), warnings
+
+
+def needs_network(doc: Document) -> bool:
+    """True when an iframe embed of ``doc`` can only be resolved over the network: its target
+    is not known from the page, or it is a gist whose code is not there yet."""
+    for block in doc.embeds():
+        if block.kind != "iframe" or block.code:
+            continue
+        target = target_of_url(block.url)
+        if target is None or target.gist is not None:
+            return True
+    return False

@@ -7,6 +7,7 @@ import re
 import shutil
 import socket
 import subprocess
+from dataclasses import replace
 from pathlib import Path
 from urllib.parse import quote
 
@@ -707,3 +708,15 @@ def test_count_corpus_embeds_resolvable_offline(corpus: Path) -> None:
     print("\n".join(lines))
     print(f"corpus embeds: {offline} resolve from the page alone, {needs} need the media page")
     assert offline > 0 and needs > 0
+
+
+def test_needs_network_only_for_embeds_the_page_does_not_resolve() -> None:
+    from medium_archive.embeds import needs_network
+
+    video = Embed(url=EMBEDLY_YOUTUBE.replace("&amp;", "&"), media_id=IDS["video"])
+    card = Embed(url="https://example.com/a", title="A card", kind="link", resolved=True)
+    gist = Embed(url="https://gist.github.com/lavrton/0a1b2c", resolved=True)
+    assert not needs_network(Document((Paragraph((Run("text"),)), video, card)))
+    assert needs_network(Document((video, embed("gist"))))  # a proxy link
+    assert needs_network(Document((gist,)))  # a gist without its code
+    assert not needs_network(Document((replace(gist, code=(Code("x", "python"),)),)))
