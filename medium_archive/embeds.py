@@ -46,6 +46,8 @@ _GIST_RE = re.compile(
     r"(?:\.js|/)?(?:[?#].*)?$",
     re.I,
 )
+#: A frame saved with the page by a browser (``./Post_files/saved_resource.html``).
+_SAVED_FILE_RE = re.compile(r"_files/[^/]*$")
 _YT_ID_RE = re.compile(r"^[\w-]{6,20}$")
 _YT_THUMB_RE = re.compile(r"^https?://i\d?\.ytimg\.com/vi(?:_webp)?/([\w-]{6,20})/", re.I)
 _TIME_RE = re.compile(r"^\d+$")
@@ -114,6 +116,8 @@ def target_of_url(url: str) -> Target | None:
     parts = _split(url)
     if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
         return None
+    if _SAVED_FILE_RE.search(parts.path):
+        return None  # a browser's "save page" copy of the frame, made absolute: not the target
     host = parts.hostname.lower().removeprefix("www.").removeprefix("m.")
     segments = [s for s in parts.path.split("/") if s]
     query = parse_qs(parts.query)
@@ -534,7 +538,9 @@ def resolve_one(
     proxy link, with a warning when a request failed."""
     media_id = media_id or media_id_of(url)
     target = offline_target(url, thumbnail)
-    proxy = url or (f"{origin.rstrip('/')}/media/{media_id}" if media_id else "")
+    proxy = url
+    if media_id and (not url or (target is None and not media_id_of(url))):
+        proxy = f"{origin.rstrip('/')}/media/{media_id}"  # Medium's copy, the page's link lost
     fetched = False
     if target is None and media_id:
         if resolver is None:

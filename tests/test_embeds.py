@@ -186,10 +186,26 @@ def test_target_of_url(src: str, url: str, provider: str) -> None:
         "/media/4533845503a873853b93e6aaf0833c57?postId=15fd2dd8f07b",
         "javascript:alert(1)",
         "",
+        # A browser-saved page's copy of the frame (unfurl/bench-medium-2), made absolute.
+        "https://medium.com/p/medium-2_files/saved_resource.html",
     ],
 )
 def test_the_medium_proxy_and_non_http_urls_are_no_target(src: str) -> None:
     assert target_of_url(src) is None
+
+
+def test_an_embed_whose_link_is_not_its_target_falls_back_to_medium_s_copy() -> None:
+    found = embeds.resolve_one(
+        "https://medium.com/p/medium-2_files/saved_resource.html",
+        media_id="121c6f5f7ca767de127fdae05f17c650",
+        origin="https://theringer.com",
+        resolver=None,
+    )
+    assert (found.url, found.resolved, found.warning) == (
+        "https://theringer.com/media/121c6f5f7ca767de127fdae05f17c650",
+        False,
+        "",
+    )
 
 
 def test_a_youtube_thumbnail_names_the_video_and_others_do_not() -> None:
