@@ -439,7 +439,7 @@ class EmbedResolver:
         try:
             result: Any = compute()
         except MediumArchiveError as exc:
-            result = exc
+            result = _bare(exc)
         with self._lock:
             self._results[key] = result
             del self._pending[key]
@@ -449,8 +449,18 @@ class EmbedResolver:
     @staticmethod
     def _unwrap(result: Any) -> Any:
         if isinstance(result, MediumArchiveError):
-            raise result
+            # A fresh copy each time: raising the cached one would grow its traceback with
+            # every post that meets it (and keep those posts' pages alive), across threads.
+            raise _bare(result)
         return result
+
+
+def _bare(exc: MediumArchiveError) -> MediumArchiveError:
+    """The same error without its traceback and cause: kept for the whole run, it must not
+    keep the frames (and the post being archived then) alive."""
+    if isinstance(exc, FetchError):
+        return type(exc)(str(exc), url=exc.url, status=exc.status)
+    return MediumArchiveError(str(exc))
 
 
 def _is_unreachable(message: str) -> bool:

@@ -7,6 +7,7 @@ import re
 import shutil
 import socket
 import subprocess
+import traceback
 from dataclasses import replace
 from pathlib import Path
 from urllib.parse import quote
@@ -30,6 +31,7 @@ from medium_archive.embeds import (
     target_of_thumbnail,
     target_of_url,
 )
+from medium_archive.errors import PostGone
 from medium_archive.fetch import make_session
 
 # --- code languages -----------------------------------------------------------------------------
@@ -736,3 +738,19 @@ def test_needs_network_only_for_embeds_the_page_does_not_resolve() -> None:
     assert needs_network(Document((video, embed("gist"))))  # a proxy link
     assert needs_network(Document((gist,)))  # a gist without its code
     assert not needs_network(Document((replace(gist, code=(Code("x", "python"),)),)))
+
+
+def test_a_cached_failure_is_raised_afresh_for_each_embed(httpserver: HTTPServer) -> None:
+    """Re-raising one cached exception would chain every post's frames onto its traceback (and
+    keep every page alive for the whole run): each caller gets its own copy."""
+    httpserver.expect_request(f"/media/{IDS['gone']}").respond_with_data("gone", status=404)
+    resolver = EmbedResolver(make_session(retries=0))
+    caught = []
+    for _ in range(3):
+        with pytest.raises(PostGone) as info:
+            resolver.media_target(base_of(httpserver), IDS["gone"])
+        caught.append(info.value)
+    assert len({id(e) for e in caught}) == 3
+    depths = [len(traceback.extract_tb(e.__traceback__)) for e in caught]
+    assert depths[0] == depths[1] == depths[2]
+    assert media_requests(httpserver) == [f"/media/{IDS['gone']}"]  # asked once
