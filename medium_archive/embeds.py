@@ -423,23 +423,27 @@ class EmbedResolver:
             raise
 
     def _once(self, key: str, compute: Callable[[], Any]) -> Any:
-        """``compute()`` run once per key across threads; its result or error replayed."""
-        with self._lock:
-            if key in self._results:
-                return self._unwrap(self._results[key])
-            event = self._pending.get(key)
-            owner = event is None
-            if owner:
-                event = self._pending[key] = threading.Event()
-        assert event is not None
-        if not owner:
-            event.wait()
+        """``compute()`` run once per key across threads; its result or error replayed. A
+        thread that finds the key in progress waits for it (and computes it itself if the
+        other thread was interrupted)."""
+        while True:
             with self._lock:
-                return self._unwrap(self._results[key])
+                if key in self._results:
+                    return self._unwrap(self._results[key])
+                event = self._pending.get(key)
+                if event is None:
+                    event = self._pending[key] = threading.Event()
+                    break
+            event.wait()
         try:
             result: Any = compute()
         except MediumArchiveError as exc:
             result = _bare(exc)
+        except BaseException:
+            with self._lock:
+                del self._pending[key]
+            event.set()
+            raise
         with self._lock:
             self._results[key] = result
             del self._pending[key]

@@ -7,8 +7,11 @@ import re
 import shutil
 import socket
 import subprocess
+import threading
+import time
 import traceback
-from dataclasses import replace
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
 from pathlib import Path
 from urllib.parse import quote
 
@@ -754,3 +757,43 @@ def test_a_cached_failure_is_raised_afresh_for_each_embed(httpserver: HTTPServer
     depths = [len(traceback.extract_tb(e.__traceback__)) for e in caught]
     assert depths[0] == depths[1] == depths[2]
     assert media_requests(httpserver) == [f"/media/{IDS['gone']}"]  # asked once
+
+
+def test_threads_asking_for_one_media_page_share_one_request(httpserver: HTTPServer) -> None:
+    started = threading.Event()
+
+    def slow(request: Request) -> Response:
+        started.set()
+        time.sleep(0.3)
+        return Response(media_page_iframe(EMBEDLY_YOUTUBE), content_type="text/html")
+
+    httpserver.expect_request(f"/media/{IDS['video']}").respond_with_handler(slow)
+    resolver = EmbedResolver(make_session(retries=0, pool_size=4))
+    with ThreadPoolExecutor(4) as pool:
+        found = list(
+            pool.map(lambda _: resolver.media_target(base_of(httpserver), IDS["video"]), range(4))
+        )
+    assert {t.url for t in found if t is not None} == {"https://www.youtube.com/watch?v=IAoy3ia2ivI"}
+    assert media_requests(httpserver) == [f"/media/{IDS['video']}"]
+
+
+def test_a_thread_interrupted_mid_fetch_leaves_the_key_to_the_next() -> None:
+    calls = []
+
+    def fetch_page(session: object, url: str, **kw: object) -> object:
+        calls.append(url)
+        if len(calls) == 1:
+            raise KeyboardInterrupt
+        return FetchedPage(media_page_iframe(EMBEDLY_YOUTUBE))
+
+    resolver = EmbedResolver(None, fetch_page=fetch_page)  # type: ignore[arg-type]
+    with pytest.raises(KeyboardInterrupt):
+        resolver.media_target("https://medium.com", IDS["video"])
+    target = resolver.media_target("https://medium.com", IDS["video"])
+    assert target is not None and target.provider == "YouTube"
+    assert len(calls) == 2
+
+
+@dataclass
+class FetchedPage:
+    text: str
