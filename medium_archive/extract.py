@@ -23,7 +23,7 @@ import lxml.etree
 import lxml.html
 import orjson
 
-from . import body
+from . import body, paragraphs
 from .challenge import is_challenge_page
 from .cleanup import clean_text
 from .document import Document, block_text
@@ -1003,6 +1003,36 @@ def extract_is_paywalled(page: Page) -> bool:
     return "free member-only stories left this month" in page.text
 
 
+def extract_document(page: Page, url: str, title: str, subtitle: str) -> Document:
+    """The body: read from Medium's paragraph model when the page embeds the post's whole model
+    (`model_is_whole`), else from the page's HTML."""
+    state = page.state
+    if state is not None:
+        model = paragraphs.find_model(state.kind, state.post, state.resolve)
+        if model is not None and model_is_whole(page, model):
+            return paragraphs.read_model(model, url=url, title=title, subtitles=(subtitle,))
+    return body.extract_body(page.tree, url)
+
+
+_NAMED_BLOCKS_XPATH = lxml.etree.XPath(
+    "//*[contains(@class, 'graf')]/@name | //article//*[@id][self::p or self::h1 or self::h2"
+    " or self::h3 or self::h4 or self::li or self::pre or self::blockquote or self::figure]/@id"
+)
+_PARAGRAPH_NAME_RE = re.compile(r"^[0-9a-f]{4}$")
+
+
+def model_is_whole(page: Page, model: paragraphs.Model) -> bool:
+    """True unless the HTML shows paragraphs the model lacks (some Apollo states hold only the
+    first few paragraphs of a body the HTML shows whole, OBSERVATIONS: mtg) or the model's
+    images have no ids. A member-only preview cut in both passes."""
+    if not model.images_known():
+        return False
+    names = model.names()
+    shown = {str(n) for n in _NAMED_BLOCKS_XPATH(page.tree) if _PARAGRAPH_NAME_RE.match(str(n))}
+    missing = len(shown - names) if names else len(shown)
+    return missing <= max(3, len(shown) // 10)
+
+
 def state_paragraph_count(page: Page) -> int:
     """How many paragraphs the embedded state says the post has (0 when unknown)."""
     state = page.state
@@ -1066,7 +1096,7 @@ def extract_post(html: str, url: str, *, checked: bool = False) -> Post:
         truncated
     ) else ()
     title = extract_title(page, title_el)
-    document = body.extract_body(page.tree, page.canonical or url)
+    document = extract_document(page, page.canonical or url, title, subtitle)
     return Post(
         id=page.post_id,
         url=page.canonical,

@@ -17,6 +17,8 @@ from conftest import CORPUS, html_of, load_truth, truth_files
 
 from medium_archive.body import extract_body
 from medium_archive.cleanup import has_entity_text
+from medium_archive.errors import MediumArchiveError
+from medium_archive.extract import extract_post
 from medium_archive.markdown import to_markdown
 
 pytestmark = pytest.mark.corpus
@@ -39,15 +41,22 @@ def _page_ids() -> list[str]:
 
 
 @cache
-def _extract(source: str) -> str:
+def _extract(source: str, reader: str = "pipeline") -> str:
+    """The body as simple HTML, read as the archiver reads it (``pipeline``: Medium's paragraph
+    model when the page embeds it whole, else the HTML) or by the HTML reader alone."""
     html = (CORPUS / "pages" / source).read_text(encoding="utf-8", errors="replace")
     url = f"https://medium.com/{source}"
+    if reader == "pipeline":
+        try:
+            return html_of(extract_post(html, url).body)
+        except MediumArchiveError:
+            pass  # a body fragment, not a page: the HTML reader alone
     return html_of(extract_body(lxml.html.fromstring(html), url))
 
 
 @cache
-def _markdown(source: str) -> str:
-    return to_markdown(_extract(source))
+def _markdown(source: str, reader: str) -> str:
+    return to_markdown(_extract(source, reader))
 
 
 def norm(text: str) -> str:
@@ -82,6 +91,11 @@ def _same(a: str, b: str, loose: bool) -> bool:
     if loose:
         return re.sub(r"\s+", "", a) == re.sub(r"\s+", "", b)
     return norm(a) == norm(b)
+
+
+@pytest.fixture(params=["pipeline", "html"])
+def reader(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
 
 
 @pytest.fixture(params=_page_ids())
@@ -124,8 +138,8 @@ def _subtitle_kept_as_heading(truth: dict[str, Any], headings: list[str]) -> boo
     ["paragraph_count", "image_count", "code_block_count", "blockquote_count",
      "list_item_count", "embed_count"],
 )
-def test_block_counts(page: dict[str, Any], field: str) -> None:
-    got = _count(_extract(page["source"]), field)
+def test_block_counts(page: dict[str, Any], reader: str, field: str) -> None:
+    got = _count(_extract(page["source"], reader), field)
     want = page["body"][field]
     if field == "image_count" and page["source"] in IMAGE_COUNT_ALLOWANCE:
         low, high = IMAGE_COUNT_ALLOWANCE[page["source"]]
@@ -134,8 +148,8 @@ def test_block_counts(page: dict[str, Any], field: str) -> None:
     assert got == want
 
 
-def test_headings(page: dict[str, Any]) -> None:
-    body = _extract(page["source"])
+def test_headings(page: dict[str, Any], reader: str) -> None:
+    body = _extract(page["source"], reader)
     got = [_text(b) for b in _blocks(body) if b.tag in ("h2", "h3")]
     want = [norm(t) for t in page["body"]["heading_texts"]]
     assert page["body"]["heading_count"] == len(want)
@@ -144,8 +158,8 @@ def test_headings(page: dict[str, Any]) -> None:
     assert got == want
 
 
-def test_first_and_last_paragraph(page: dict[str, Any]) -> None:
-    paragraphs = _paragraphs(_extract(page["source"]))
+def test_first_and_last_paragraph(page: dict[str, Any], reader: str) -> None:
+    paragraphs = _paragraphs(_extract(page["source"], reader))
     loose = _damaged(page)
     assert paragraphs, "no paragraphs extracted"
     assert _same(paragraphs[0], page["body"]["first_paragraph"], loose)
@@ -153,22 +167,22 @@ def test_first_and_last_paragraph(page: dict[str, Any]) -> None:
     assert any(_same(paragraphs[-1], last, loose) for last in lasts)
 
 
-def test_sample_paragraphs(page: dict[str, Any]) -> None:
-    paragraphs = _paragraphs(_extract(page["source"]))
+def test_sample_paragraphs(page: dict[str, Any], reader: str) -> None:
+    paragraphs = _paragraphs(_extract(page["source"], reader))
     loose = _damaged(page)
     for sample in page["body"]["sample_paragraphs"]:
         assert any(_same(p, sample, loose) for p in paragraphs), sample
 
 
-def test_no_chrome(page: dict[str, Any]) -> None:
-    body = _extract(page["source"])
+def test_no_chrome(page: dict[str, Any], reader: str) -> None:
+    body = _extract(page["source"], reader)
     text = " ".join(_text(b) for b in _blocks(body))
     for chrome in page["body"]["must_not_contain"]:
         assert norm(chrome) not in text
 
 
-def test_full_resolution_images(page: dict[str, Any]) -> None:
-    body = _extract(page["source"])
+def test_full_resolution_images(page: dict[str, Any], reader: str) -> None:
+    body = _extract(page["source"], reader)
     srcs = [img.get("src") or "" for b in _blocks(body) for img in b.iter("img")]
     for image_id in page["body"]["full_image_ids"]:
         assert any(src.endswith("/" + image_id) for src in srcs), image_id
@@ -192,8 +206,8 @@ def _prose_lines(markdown: str) -> list[str]:
     return lines
 
 
-def test_markdown_rendering(page: dict[str, Any]) -> None:
-    markdown = _markdown(page["source"])
+def test_markdown_rendering(page: dict[str, Any], reader: str) -> None:
+    markdown = _markdown(page["source"], reader)
     assert markdown.endswith("\n") and not markdown.endswith("\n\n")
     assert not _PLACEHOLDER_RE.search(markdown)
     prose = _prose_lines(markdown)
@@ -201,5 +215,5 @@ def test_markdown_rendering(page: dict[str, Any]) -> None:
     assert not [line for line in without_code_spans if has_entity_text(line)]
     assert not [line for line in prose if line != line.rstrip()]
     heading_lines = [line for line in prose if re.match(r"^#{2,3} ", line)]
-    assert len(heading_lines) == _count(_extract(page["source"]), "heading_count")
+    assert len(heading_lines) == _count(_extract(page["source"], reader), "heading_count")
     assert "\n\n\n" not in "\n".join(prose)
