@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from . import fetch, frontmatter, images, legacy, markdown
+from . import fetch, frontmatter, images, markdown
 from .errors import ExtractError, MediumArchiveError, NotAPost, PostGone
 from .extract import extract_post
 from .model import Post
@@ -162,10 +162,9 @@ class _NotModified(Exception):
 
 def render_body(post: Post, body_format: BodyFormat) -> str:
     """The post's body as Markdown, or as sanitised HTML for ``--body html``."""
-    body_html = legacy.to_html(post.body)
     if body_format == "html":
-        return markdown.to_clean_html(body_html)
-    return markdown.to_markdown(body_html)
+        return markdown.render_html(post.body)
+    return markdown.render_markdown(post.body)
 
 
 def archive_meta(loaded: Loaded) -> dict[str, Any]:

@@ -832,6 +832,11 @@ def render_markdown(doc: Document) -> str:
             continue
         i += 1
         text = _md_block(block)
+        if text and isinstance(block, Quote) and block.continued and parts[-1:] and parts[
+            -1
+        ].startswith("> "):  # one quote of several paragraphs
+            parts[-1] += "\n>\n" + text
+            continue
         if text:
             parts.append(text)
     if not parts:
@@ -941,6 +946,11 @@ def render_html(doc: Document) -> str:
                 parts.append(f"<{tag}>\n{lis}\n</{tag}>")
             continue
         text = _html_block(block)
+        if text and isinstance(block, Quote) and block.continued and parts[-1:] and parts[
+            -1
+        ].endswith("</blockquote>"):  # one quote of several paragraphs
+            parts[-1] = parts[-1].removesuffix("</blockquote>") + text.removeprefix("<blockquote>")
+            continue
         if text:
             parts.append(text)
     if not parts:
