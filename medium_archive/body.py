@@ -612,20 +612,31 @@ def tidy_runs(runs: list[Run]) -> Inline:
         return ()
     out[0] = replace(out[0], text=out[0].text.lstrip(" \n"))
     out[-1] = replace(out[-1], text=out[-1].text.rstrip(" \n"))
+    out = list(merge_runs(out))
     spaced: list[Run] = []
-    for run in out:
-        if run.strong or run.em or run.code:
-            core = run.text.strip(" \n")
-            lead = run.text[: len(run.text) - len(run.text.lstrip(" \n"))]
-            trail = run.text[len(lead) + len(core):]
-            if lead:
-                spaced.append(Run(lead, href=run.href))
-            spaced.append(replace(run, text=core) if core != run.text else run)
-            if trail:
-                spaced.append(Run(trail, href=run.href))
-        else:
+    for i, run in enumerate(out):
+        if not (run.strong or run.em or run.code):
             spaced.append(run)
+            continue
+        core = run.text.strip(" \n")
+        lead = run.text[: len(run.text) - len(run.text.lstrip(" \n"))]
+        trail = run.text[len(lead) + len(core):]
+        before = out[i - 1] if i else None
+        after = out[i + 1] if i + 1 < len(out) else None
+        if lead:  # out of the marks the run before does not share
+            spaced.append(_shared(run, before, lead))
+        spaced.append(replace(run, text=core) if core != run.text else run)
+        if trail:
+            spaced.append(_shared(run, after, trail))
     return merge_runs(spaced)
+
+
+def _shared(run: Run, other: Run | None, text: str) -> Run:
+    """``text`` (edge spaces of ``run``) with the marks ``run`` shares with its neighbour."""
+    if other is None:
+        return Run(text, href=run.href)
+    return Run(text, run.strong and other.strong, run.em and other.em, run.code and other.code,
+               run.href)
 
 
 def _has_text(runs: Inline | None) -> bool:
