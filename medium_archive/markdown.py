@@ -371,8 +371,10 @@ _IMAGE_SCHEME_RE = re.compile(r"https?://", re.IGNORECASE)
 #: Characters of a URL either renderer would end it at or read as markup; %-encoded.
 _URL_UNSAFE_RE = re.compile(r"[\x00-\x20\x7f<>\\`|\"{}]")
 _URL_ENTITY_AMP_RE = re.compile(r"&(?=#?[A-Za-z0-9]+;)")
-#: C0 controls but tab and newline, and DEL: dropped from text (CR is handled first).
-_CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+#: C0 controls but tab and newline, DEL and lone surrogates (no file can hold them): dropped
+#: from text (CR is handled first). Code loses only NUL and surrogates.
+_CONTROL_RE = re.compile("[\x00-\x08\x0b-\x1f\x7f\ud800-\udfff]")
+_CODE_DROP_RE = re.compile("[\x00\ud800-\udfff]")
 _ODD_SPACES_RE = re.compile("[\u00a0\u200a\u2009\u202f\u2007]")
 #: Any character the text escaping below may change.
 _TEXT_SPECIAL_RE = re.compile(r"[\\`*\[\]<>|~_$&{]")
@@ -411,7 +413,9 @@ def _clean_text(text: str) -> str:
 def _clean_code(text: str) -> str:
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
-    return text.replace("\x00", "") if "\x00" in text else text
+    if "\x00" in text or not text.isascii():
+        text = _CODE_DROP_RE.sub("", text)
+    return text
 
 
 def _link_href(href: str) -> str:
@@ -432,7 +436,7 @@ def _prepare(runs: Inline, *, heading: bool = False) -> Inline:
     """Runs cleaned for writing: text normalised, links only where allowed, equal marks merged."""
     out: list[Run] = []
     for run in runs:
-        text = _clean_code(run.text) if run.code else _clean_text(run.text)
+        text = _CONTROL_RE.sub("", _clean_code(run.text)) if run.code else _clean_text(run.text)
         href = _link_href(run.href) if run.href else ""
         if "\n" in text:
             if heading:
@@ -509,7 +513,9 @@ def _code_span(text: str, html: bool = False) -> str:
     ``html``: a code span holding ``|`` is written as ``<code>`` with its text as character
     references. kramdown takes a line with a ``|`` outside code for a table row, and finds the
     code spans of a line without reading backslash escapes: a text backtick (``\\```) on the
-    line makes it pair the backticks wrongly and see the code's pipe as outside.
+    line makes it pair the backticks wrongly and see the code's pipe as outside. Code holding
+    ``]:`` is written so too: in a line opening with a link, kramdown takes ``[…]:`` up to the
+    first ``]``, code or not, for a link definition.
 
     A single-backtick span is read alike by both when the code neither starts nor ends with a
     space or a backtick. Otherwise the delimiter is at least two backticks (kramdown strips no
@@ -517,7 +523,7 @@ def _code_span(text: str, html: bool = False) -> str:
     than any backtick run inside, with one space of padding each side (both strip it)."""
     if not text.strip():
         return _escape_text(text)  # blank code: nothing to show as code
-    if html and "|" in text:
+    if (html and "|" in text) or "]:" in text:
         return f"<code>{text.translate(_CODE_ENTITIES)}</code>"
     longest = max((len(m) for m in _BACKTICK_RUN_RE.findall(text)), default=0)
     if not longest and not text[0].isspace() and not text[-1].isspace():
@@ -730,19 +736,25 @@ def _md_fence(code: Code) -> str:
 
 def _md_alt(alt: str) -> str:
     alt = " ".join(_clean_text(alt).split())
-    return _ALT_ESCAPE_RE.sub(r"\\\g<0>", alt)
+    alt = _ALT_ESCAPE_RE.sub(r"\\\g<0>", alt)
+    if "]:" in alt:
+        alt = alt.replace("]:", "]\\:")  # see _escape_text
+    if "&" in alt:  # no way to write "&amp;" in alt text that both read so: "& amp;"
+        alt = _ENTITY_AMP_RE.sub("& ", alt)
+    return " " + alt if alt[:1] == "^" else alt  # kramdown reads "![^" as no image
 
 
 #: Escaped in image alt text: kramdown takes the alt text raw but for its own escapes.
 _ALT_ESCAPE_RE = re.compile(r"[\\`*_\[\]<>|]")
 
 
+def _flip_em(runs: Inline) -> Inline:
+    return tuple(Run(run.text, run.strong, not run.em, run.code, run.href) for run in runs)
+
+
 def _md_caption(caption: Inline) -> str:
     """A caption in italics, its own emphasis flipped (so it stays distinct)."""
-    flipped = tuple(
-        Run(run.text, run.strong, not run.em, run.code, run.href) for run in caption
-    )
-    return _md_runs(flipped)
+    return _md_runs(_flip_em(caption))
 
 
 def _md_block(block: Block) -> str:
@@ -775,17 +787,14 @@ def _md_block(block: Block) -> str:
         parts = [_md_fence(code) for code in block.code]
         url = _link_href(block.url)
         title = " ".join(_clean_text(block.title).split())
-        lines = []
         if url:
-            label = _escape_text(title or url)
-            lines.append(_LINE_START_RE.sub(_escape_line_start, f"[{label}]({_url(url)})"))
-        elif title:
-            lines.append(_md_runs((Run(title),)))
-        caption = _md_caption(block.caption)
-        if caption:
-            lines.append(caption)
-        if lines:
-            parts.append("\n".join(lines))
+            lines = [_md_runs((Run(title or url, href=url),)), _md_caption(block.caption)]
+            text = "\n".join(line for line in lines if line)
+        else:  # the title as text: a hard break before the caption (kramdown reads a line
+            # ending "\\\\" as a break, and text may end with an escaped backslash)
+            text = _md_runs((Run(title), Run("\n"), *_flip_em(block.caption)))
+        if text:
+            parts.append(text)
         return "\n\n".join(parts)
     if isinstance(block, Break):
         return "* * *"
@@ -908,13 +917,16 @@ def _html_block(block: Block) -> str:
         parts = [_html_code(code) for code in block.code]
         url = _link_href(block.url)
         title = escape(" ".join(_clean_text(block.title).split()), quote=False)
+        link = ""
         if url:
-            parts.append(f'<p class="embed"><a href="{escape(url)}">{title or escape(url)}</a></p>')
+            link = f'<p class="embed"><a href="{escape(url)}">{title or escape(url)}</a></p>'
         elif title:
-            parts.append(f'<p class="embed">{title}</p>')
+            link = f'<p class="embed">{title}</p>'
         caption = _html_runs(block.caption)
         if caption:
-            parts.append(f'<p class="caption"><em>{caption}</em></p>')
+            parts.append(f"<figure>{link}\n<figcaption>{caption}</figcaption></figure>")
+        elif link:
+            parts.append(link)
         return "\n".join(parts)
     if isinstance(block, Break):
         return "<hr>"
