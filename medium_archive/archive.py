@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from . import embeds, fetch, frontmatter, images, legacy, markdown
+from . import embeds, fetch, frontmatter, images, markdown
 from .errors import ExtractError, MediumArchiveError, NotAPost, PostGone
 from .extract import extract_post
 from .model import Post
@@ -169,10 +169,9 @@ class _NotModified(Exception):
 
 def render_body(post: Post, body_format: BodyFormat) -> str:
     """The post's body as Markdown, or as sanitised HTML for ``--body html``."""
-    body_html = legacy.to_html(post.body)
     if body_format == "html":
-        return markdown.to_clean_html(body_html)
-    return markdown.to_markdown(body_html)
+        return markdown.render_html(post.body)
+    return markdown.render_markdown(post.body)
 
 
 def archive_meta(loaded: Loaded) -> dict[str, Any]:

@@ -296,7 +296,7 @@ class _Walker:
     def render(self, container: Any) -> Document:
         self.before_title = self.title_el is not None
         self._walk(container)
-        return Document(tuple(_tidy_breaks(self.blocks)))
+        return Document(tuple(tidy_breaks(self.blocks)))
 
     # dispatch
 
@@ -480,13 +480,13 @@ class _Walker:
             return
         strong = next(anchor.iter("strong"), None)
         title = _norm((strong if strong is not None else anchor).text_content())
-        href = _clean_href(anchor.get("href"), self.url)
+        href = clean_href(anchor.get("href"), self.url)
         if href:
             self._emit(Embed(href, title=title, kind="link", resolved=True))
 
     def _card(self, anchor: Any) -> None:
         heading = anchor.find(".//h2")
-        href = _clean_href(anchor.get("href"), self.url)
+        href = clean_href(anchor.get("href"), self.url)
         title = _norm(heading.text_content() if heading is not None else anchor.text_content())
         if href:
             self._emit(Embed(href, title=title, kind="link", resolved=True))
@@ -509,7 +509,7 @@ def _heading_level(tag: str, classes: set[str], mode: str) -> int:
     return 2 if tag in ("h1", "h2", "h3") else 3
 
 
-def _tidy_breaks(blocks: list[Block]) -> Iterator[Block]:
+def tidy_breaks(blocks: list[Block]) -> Iterator[Block]:
     """Section breaks only between content: never first, last or doubled."""
     pending = False
     seen = False
@@ -576,7 +576,7 @@ def _inline_child(
     if heading and wrapper == "strong":
         wrapper = ""
     if tag == "a" and child.get("href"):
-        href = _clean_href(child.get("href"), base) or href
+        href = clean_href(child.get("href"), base) or href
     if wrapper and not code:
         strong = strong or wrapper == "strong"
         em = em or wrapper == "em"
@@ -612,27 +612,38 @@ def tidy_runs(runs: list[Run]) -> Inline:
         return ()
     out[0] = replace(out[0], text=out[0].text.lstrip(" \n"))
     out[-1] = replace(out[-1], text=out[-1].text.rstrip(" \n"))
+    out = list(merge_runs(out))
     spaced: list[Run] = []
-    for run in out:
-        if run.strong or run.em or run.code:
-            core = run.text.strip(" \n")
-            lead = run.text[: len(run.text) - len(run.text.lstrip(" \n"))]
-            trail = run.text[len(lead) + len(core):]
-            if lead:
-                spaced.append(Run(lead, href=run.href))
-            spaced.append(replace(run, text=core) if core != run.text else run)
-            if trail:
-                spaced.append(Run(trail, href=run.href))
-        else:
+    for i, run in enumerate(out):
+        if not (run.strong or run.em or run.code):
             spaced.append(run)
+            continue
+        core = run.text.strip(" \n")
+        lead = run.text[: len(run.text) - len(run.text.lstrip(" \n"))]
+        trail = run.text[len(lead) + len(core):]
+        before = out[i - 1] if i else None
+        after = out[i + 1] if i + 1 < len(out) else None
+        if lead:  # out of the marks the run before does not share
+            spaced.append(_shared(run, before, lead))
+        spaced.append(replace(run, text=core) if core != run.text else run)
+        if trail:
+            spaced.append(_shared(run, after, trail))
     return merge_runs(spaced)
+
+
+def _shared(run: Run, other: Run | None, text: str) -> Run:
+    """``text`` (edge spaces of ``run``) with the marks ``run`` shares with its neighbour."""
+    if other is None:
+        return Run(text, href=run.href)
+    return Run(text, run.strong and other.strong, run.em and other.em, run.code and other.code,
+               run.href)
 
 
 def _has_text(runs: Inline | None) -> bool:
     return bool(runs) and any(run.text.strip() for run in runs or ())
 
 
-def _clean_href(href: str | None, base: str) -> str:
+def clean_href(href: str | None, base: str) -> str:
     """Absolute URL without Medium's ``?source=`` tracking; a real fragment is kept."""
     href = clean_text((href or "").strip())
     if not href or href.lower().startswith(("javascript:", "data:")):

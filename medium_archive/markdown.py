@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 import re
 import unicodedata
+from html import escape
 from typing import Any
 
 import html2text
@@ -20,6 +21,22 @@ import nh3
 from html2text.utils import escape_md_section
 
 from .body import html_parser, xml_safe_utf8
+from .document import (
+    Block,
+    Break,
+    Code,
+    Document,
+    Embed,
+    Heading,
+    Image,
+    Inline,
+    ListItem,
+    Paragraph,
+    Quote,
+    Run,
+    merge_runs,
+    plain,
+)
 
 #: Tags and attributes of the normalised body contract (see body.py).
 ALLOWED_TAGS = frozenset(
@@ -325,3 +342,637 @@ def _escape_alt(alt: str) -> str:
 
 def _link_target(url: str) -> str:
     return f"<{url}>" if re.search(r"[\s()<>]", url) else url
+
+
+# ============================================================================ document writers
+#
+# `render_markdown` and `render_html` write a `Document` (document.py). The Markdown is meant to
+# read the same in kramdown (Jekyll's default, GFM input) and in CommonMark (markdown-it,
+# goldmark): see the notes at each rule, and tests/test_render.py, which checks them through
+# markdown-it-py and a real `jekyll build`.
+
+
+class _Span:
+    """A marked span of the inline tree: ``kind`` is ``strong``, ``em`` or ``a`` (``href``)."""
+
+    __slots__ = ("children", "href", "kind")
+
+    def __init__(self, kind: str, href: str) -> None:
+        self.kind = kind
+        self.href = href
+        self.children: list[_Span | Run] = []
+
+
+#: Link targets written as links; anything else (javascript:, data:, relative) stays text.
+_LINK_SCHEME_RE = re.compile(r"(?:https?://|mailto:)", re.IGNORECASE)
+#: A scheme; an image source with one must be http(s) (a relative path has none).
+_SCHEME_RE = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:")
+_IMAGE_SCHEME_RE = re.compile(r"https?://", re.IGNORECASE)
+#: Characters of a URL either renderer would end it at or read as markup; %-encoded.
+_URL_UNSAFE_RE = re.compile(r"[\x00-\x20\x7f<>\\`|\"{}]")
+_URL_ENTITY_AMP_RE = re.compile(r"&(?=#?[A-Za-z0-9]+;)")
+#: C0 controls but tab and newline, DEL and lone surrogates (no file can hold them): dropped
+#: from text (CR is handled first). Code loses only NUL and surrogates.
+_CONTROL_RE = re.compile("[\x00-\x08\x0b-\x1f\x7f\ud800-\udfff]")
+_CODE_DROP_RE = re.compile("[\x00\ud800-\udfff]")
+_ODD_SPACES_RE = re.compile("[\u00a0\u200a\u2009\u202f\u2007]")
+#: Any character the text escaping below may change.
+_TEXT_SPECIAL_RE = re.compile(r"[\\`*\[\]<>|~_$&{]")
+#: Escaped with a backslash always (each is in both kramdown's and CommonMark's escape sets).
+_ALWAYS_ESCAPE_RE = re.compile(r"[\\`*\[\]<>|~]")
+#: ``_`` is left alone only inside a word (a letter before it, a letter or digit after), where
+#: neither kramdown nor CommonMark can open or close emphasis with it.
+_UNDERSCORE_RE = re.compile(r"(?<![^\W\d_])_|_(?![^\W_])")
+#: ``$$`` opens kramdown math.
+_DOLLARS_RE = re.compile(r"\$(?=\$)|(?<=\$)\$")
+#: ``{:`` (kramdown attribute lists, extensions) and ``{#`` (header ids).
+_BRACE_RE = re.compile(r"\{(?=[:#])")
+#: ``&`` that starts an entity reference for either renderer (kramdown takes ``&name;`` with any
+#: name). kramdown has no ``\\&`` escape, so an empty HTML comment separates the ``&``.
+_ENTITY_AMP_RE = re.compile(r"&(?=#?[\w:][\w.:\-]*;|#[xX][0-9A-Fa-f]+;)")
+_AMP_BREAK = "&<!-- -->"
+#: Line starts that would begin a block: ATX heading, list, setext underline, kramdown
+#: definition; an ordered list marker (``1.``, ``1)``).
+_LINE_START_RE = re.compile(r"^([#+=:\-])|^(\d+)([.)])", re.MULTILINE)
+_BREAK_SPACES_RE = re.compile(r"[ \t]*\n[ \t]*")
+_BACKTICK_RUN_RE = re.compile(r"`+")
+_TRAILING_HASH_RE = re.compile(r"(?<!\\)#$")
+#: A fence's info string: the first word, without backticks.
+_LANG_RE = re.compile(r"[^\s`]+")
+
+
+def _clean_text(text: str) -> str:
+    """Text outside code: line ends as ``\\n``, no control characters, odd spaces plain."""
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if not text.isascii():
+        text = _ODD_SPACES_RE.sub(" ", text)
+    return _CONTROL_RE.sub("", text)
+
+
+def _clean_code(text: str) -> str:
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if "\x00" in text or not text.isascii():
+        text = _CODE_DROP_RE.sub("", text)
+    return text
+
+
+def _link_href(href: str) -> str:
+    """``href`` when it may be a link (http, https, mailto), else ``''``."""
+    href = href.strip()
+    return href if _LINK_SCHEME_RE.match(href) else ""
+
+
+def _image_src(src: str) -> str:
+    """An image source: http(s) or a relative path; ``''`` for any other scheme."""
+    src = src.strip()
+    if _SCHEME_RE.match(src) and not _IMAGE_SCHEME_RE.match(src):
+        return ""
+    return src
+
+
+def _prepare(runs: Inline, *, heading: bool = False) -> Inline:
+    """Runs cleaned for writing: text normalised, links only where allowed, equal marks merged."""
+    out: list[Run] = []
+    for run in runs:
+        text = _CONTROL_RE.sub("", _clean_code(run.text)) if run.code else _clean_text(run.text)
+        href = _link_href(run.href) if run.href else ""
+        if "\n" in text:
+            if heading:
+                text = text.replace("\n", " ")
+            else:
+                # A hard break carries no emphasis or code: emphasis is closed around it, so
+                # that no span holds a break (kramdown reads none inside inline HTML).
+                for i, part in enumerate(text.split("\n")):
+                    if i:
+                        out.append(Run("\n", href=href))
+                    out.append(Run(part, run.strong, run.em, run.code, href))
+                continue
+        if text != run.text or href != run.href:
+            run = Run(text, run.strong, run.em, run.code, href)
+        out.append(run)
+    return merge_runs(out)
+
+
+def _tree(runs: Inline) -> list[_Span | Run]:
+    """Nest the flat runs: marks open where they start and close where they end, the longer
+    span outside (ties: link, then strong, then em, outermost first); a span is split only where
+    it crosses another's end."""
+    n = len(runs)
+    values = [(run.href, run.strong, run.em) for run in runs]
+    ends: list[list[int]] = [[0] * n for _ in range(3)]
+    for k in range(3):
+        end = ends[k]
+        for i in range(n - 1, -1, -1):
+            end[i] = end[i + 1] if i + 1 < n and values[i + 1][k] == values[i][k] else i
+    root = _Span("", "")
+    stack: list[tuple[int, _Span]] = []  # (mark index, span)
+    for i, run in enumerate(runs):
+        value = values[i]
+        for depth, (k, span) in enumerate(stack):
+            if value[k] != (span.href if k == 0 else True):
+                del stack[depth:]
+                break
+        opened = {k for k, _ in stack}
+        new = [k for k in range(3) if value[k] and k not in opened]
+        if len(new) > 1:
+            new.sort(key=lambda k: (-ends[k][i], k))
+        for k in new:
+            span = _Span(("a", "strong", "em")[k], value[0] if k == 0 else "")
+            (stack[-1][1] if stack else root).children.append(span)
+            stack.append((k, span))
+        (stack[-1][1] if stack else root).children.append(run)
+    return root.children
+
+
+# ---------------------------------------------------------------- Markdown
+
+
+def _escape_text(text: str) -> str:
+    """Text (no code) as Markdown that both renderers show as this text."""
+    if not _TEXT_SPECIAL_RE.search(text):
+        return text
+    text = _ALWAYS_ESCAPE_RE.sub(r"\\\g<0>", text)
+    if "_" in text:
+        text = _UNDERSCORE_RE.sub(r"\\_", text)
+    if "$$" in text:
+        text = _DOLLARS_RE.sub(r"\\$", text)
+    if "{" in text:
+        text = _BRACE_RE.sub(r"\\{", text)
+    if "]:" in text:
+        text = text.replace("]:", "]\\:")  # kramdown: "[…]:" opening a line defines a link
+    if "&" in text:
+        text = _ENTITY_AMP_RE.sub(_AMP_BREAK, text)
+    return text
+
+
+def _code_span(text: str, html: bool = False) -> str:
+    """A code span holding ``text`` exactly (no line break in it).
+
+    ``html``: a code span holding ``|`` is written as ``<code>`` with its text as character
+    references. kramdown takes a line with a ``|`` outside code for a table row, and finds the
+    code spans of a line without reading backslash escapes: a text backtick (``\\```) on the
+    line makes it pair the backticks wrongly and see the code's pipe as outside. Code holding
+    ``]:`` is written so too: in a line opening with a link, kramdown takes ``[…]:`` up to the
+    first ``]``, code or not, for a link definition.
+
+    A single-backtick span is read alike by both when the code neither starts nor ends with a
+    space or a backtick. Otherwise the delimiter is at least two backticks (kramdown strips no
+    space inside a single-backtick span, and one from each side of a longer one) and longer
+    than any backtick run inside, with one space of padding each side (both strip it)."""
+    if not text.strip():
+        return _escape_text(text)  # blank code: nothing to show as code
+    if (html and "|" in text) or "]:" in text:
+        return f"<code>{text.translate(_CODE_ENTITIES)}</code>"
+    longest = max((len(m) for m in _BACKTICK_RUN_RE.findall(text)), default=0)
+    if not longest and not text[0].isspace() and not text[-1].isspace():
+        return f"`{text}`"
+    fence = "`" * max(2, longest + 1)
+    return f"{fence} {text} {fence}"
+
+
+#: Code text inside ``<code>``: kramdown keeps it raw, CommonMark reads it as Markdown, so what
+#: CommonMark would read is written as a character reference (both decode it, once).
+_CODE_ENTITIES = str.maketrans(
+    {ch: f"&#{ord(ch)};" for ch in "&<>|\\`*_[]~$!"}
+)
+
+
+def _url(url: str) -> str:
+    """A link destination both read intact: kramdown keeps backslashes, so nothing is
+    backslash-escaped; characters that would end it or be read as markup are %-encoded, and
+    parentheses too unless balanced."""
+    if _URL_UNSAFE_RE.search(url):
+        url = _URL_UNSAFE_RE.sub(lambda m: f"%{ord(m.group(0)):02X}", url)
+    if "&" in url:
+        url = _URL_ENTITY_AMP_RE.sub("%26", url)
+    if "(" in url or ")" in url:
+        depth = 0
+        for ch in url:
+            if ch == "(":
+                depth += 1
+            elif ch == ")":
+                depth -= 1
+                if depth < 0:
+                    break
+        if depth:
+            url = url.replace("(", "%28").replace(")", "%29")
+    return url
+
+
+def _split_space(source: str) -> tuple[str, str, str]:
+    core = source.strip()
+    if not core:
+        return source, "", ""
+    start = source.index(core[0])
+    return source[:start], core, source[start + len(core) :]
+
+
+#: Whitespace and punctuation as CommonMark's flanking rules see them. Where the spec's versions
+#: (and so the renderers) differ (symbols are punctuation since 0.31), the check is made so
+#: that either reading passes.
+_SPACE_CHARS = frozenset(" \t\n\f\r")
+
+
+def _is_space(ch: str) -> bool:
+    return ch in _SPACE_CHARS or (not ch.isascii() and unicodedata.category(ch) == "Zs")
+
+
+def _is_punct(ch: str, *, strict: bool) -> bool:
+    """Punctuation by every reading (``strict``) or by some reading."""
+    if ch.isascii():
+        return not ch.isalnum() and not ch.isspace() and ch.isprintable()
+    category = unicodedata.category(ch)
+    return category[0] == "P" or (not strict and category[0] == "S")
+
+
+def _delimiters(kind: str, prev: str | None, core: str, after: str | None) -> tuple[str, str]:
+    """The opening and closing marks for an emphasis span: ``**``/``*`` where both renderers
+    read them as emphasis around ``core`` (between ``prev`` and ``after``; ``None`` at the start
+    or end of the block), else inline HTML ``<strong>``/``<em>``.
+
+    CommonMark's rules are the narrower: a delimiter run opens when it is left-flanking and
+    closes when right-flanking. Runs that are both (punctuation on both sides) take part in the
+    "multiple of 3" rule with other runs, so they are avoided but inside a word (letters on
+    both sides), where a lone ``*`` or ``**`` pairs up reliably.
+    """
+    mark = "**" if kind == "strong" else "*"
+    first, last = core[0], core[-1]
+    ok = True
+    if prev == "*":
+        ok = False  # two delimiter runs would touch
+    elif first == "*":  # the content opens with a nested span's delimiter: one run
+        ok = kind == "strong" and (prev is None or _is_space(prev) or _is_punct(prev, strict=True))
+    elif _is_punct(first, strict=False):
+        ok = prev is None or _is_space(prev)
+    if ok:
+        if last == "*":
+            ok = after is None or _is_space(after) or _is_punct(after, strict=True)
+        elif _is_punct(last, strict=False):
+            ok = after is None or _is_space(after)
+    if ok:
+        return mark, mark
+    return f"<{kind}>", f"</{kind}>"
+
+
+#: Stands for the edge of an enclosing span or link (a delimiter or bracket: punctuation).
+_INNER_EDGE = "("
+
+
+def _md_inline(
+    children: list[_Span | Run], html_pipes: bool, edge: str | None = _INNER_EDGE
+) -> str:
+    """Markdown of a sequence of inline nodes (hard breaks still ``\\n``); ``edge`` is what
+    surrounds it (``None``: the block's start and end)."""
+    pieces: list[str | tuple[str, str, str, str]] = []
+    for child in children:
+        if isinstance(child, Run):
+            if child.code:
+                pieces.append(_code_span(child.text, html_pipes))
+            else:
+                pieces.append(_escape_text(child.text))
+            continue
+        lead, core, trail = _split_space(_md_inline(child.children, html_pipes))
+        if not core:
+            pieces.append(lead)
+        elif child.kind == "a":
+            if core[0] == "^":
+                core = "<!-- -->" + core  # kramdown reads ``[^`` as a footnote
+            pieces.append(f"{lead}[{core}]({_url(child.href)}){trail}")
+        else:
+            pieces.append((child.kind, lead, core, trail))
+    out: list[str] = []
+    for i, piece in enumerate(pieces):
+        if isinstance(piece, str):
+            if piece[:1] == "[" and out and out[-1].endswith("!"):
+                out[-1] = out[-1][:-1] + "\\!"  # a text "!" before a link: not an image
+            elif piece[:1] == "<":  # <code>: no text "<" before it (see below)
+                while out and out[-1].endswith("\\<") and _escaped_end(out[-1]):
+                    out[-1] = out[-1][:-2]
+                    piece = _lt_into(piece)
+            out.append(piece)
+            continue
+        kind, lead, core, trail = piece
+        if lead:
+            prev: str | None = lead[-1]
+        else:
+            prev = next((s[-1] for s in reversed(out) if s), edge)
+        if trail:
+            after: str | None = trail[0]
+        else:
+            after = edge
+            for following in pieces[i + 1 :]:
+                if isinstance(following, str):
+                    if following:
+                        after = following[0]
+                        break
+                else:
+                    after = following[1][:1] or "*"
+                    break
+        opening, closing = _delimiters(kind, prev, core, after)
+        if opening[0] == "<":
+            # kramdown reads ``\\<<`` as a literal ``<<``, eating the tag's ``<``: a text
+            # ``<`` next to a tag goes inside the span (before) or after it (at its end).
+            if not lead:
+                while out and out[-1].endswith("\\<") and _escaped_end(out[-1]):
+                    out[-1] = out[-1][:-2]
+                    core = _lt_into(core)
+            while core.endswith("\\<") and _escaped_end(core):
+                core = core[:-2]
+                trail = "\\<" + trail
+            if not core:
+                out.append(lead + trail)
+                continue
+        out.append(f"{lead}{opening}{core}{closing}{trail}")
+    return "".join(out)
+
+
+_LEADING_TAGS_RE = re.compile(r"(?:<(?:strong|em)>)*(<code>)?")
+
+
+def _lt_into(source: str) -> str:
+    """A text ``<`` put at the start of ``source``, inside the tags it opens with."""
+    tags = _LEADING_TAGS_RE.match(source)
+    end = tags.end() if tags else 0
+    lt = "&#60;" if tags and tags.group(1) else "\\<"
+    return source[:end] + lt + source[end:]
+
+
+def _escaped_end(source: str) -> bool:
+    """True when the last character of ``source`` is backslash-escaped."""
+    return (len(source) - 1 - len(source[:-1].rstrip("\\"))) % 2 == 1
+
+
+def _md_runs(runs: Inline, *, heading: bool = False) -> str:
+    """One block's inline Markdown: hard breaks as backslash-newline, line starts that would
+    begin a block escaped; ``''`` when there is no text."""
+    prepared = _prepare(runs, heading=heading)
+    if not prepared:
+        return ""
+    tree = _tree(prepared)
+    text = _md_inline(tree, False, None).strip()
+    if "\\`" in text and any(run.code and "|" in run.text for run in prepared):
+        text = _md_inline(tree, True, None).strip()
+    if "\n" in text:
+        text = _BREAK_SPACES_RE.sub("\n", text).replace("\n", "\\\n")
+    return _LINE_START_RE.sub(_escape_line_start, text)
+
+
+def _escape_line_start(match: re.Match[str]) -> str:
+    if match.group(1):
+        return "\\" + match.group(1)
+    return f"{match.group(2)}\\{match.group(3)}"
+
+
+def _md_fence(code: Code) -> str:
+    text = _clean_code(code.text).strip("\n")
+    longest = max((len(m) for m in _BACKTICK_RUN_RE.findall(text)), default=0)
+    fence = "`" * max(3, longest + 1)
+    lang = _LANG_RE.search(code.lang or "")
+    info = lang.group(0) if lang else ""
+    return f"{fence}{info}\n{text}\n{fence}" if text else f"{fence}{info}\n{fence}"
+
+
+def _md_alt(alt: str) -> str:
+    alt = " ".join(_clean_text(alt).split())
+    alt = _ALT_ESCAPE_RE.sub(r"\\\g<0>", alt)
+    if "]:" in alt:
+        alt = alt.replace("]:", "]\\:")  # see _escape_text
+    if "&" in alt:  # no way to write "&amp;" in alt text that both read so: "& amp;"
+        alt = _ENTITY_AMP_RE.sub("& ", alt)
+    return " " + alt if alt[:1] == "^" else alt  # kramdown reads "![^" as no image
+
+
+#: Escaped in image alt text: kramdown takes the alt text raw but for its own escapes.
+_ALT_ESCAPE_RE = re.compile(r"[\\`*_\[\]<>|]")
+
+
+def _flip_em(runs: Inline) -> Inline:
+    return tuple(Run(run.text, run.strong, not run.em, run.code, run.href) for run in runs)
+
+
+def _md_caption(caption: Inline) -> str:
+    """A caption in italics, its own emphasis flipped (so it stays distinct)."""
+    return _md_runs(_flip_em(caption))
+
+
+def _md_block(block: Block) -> str:
+    if isinstance(block, Paragraph):
+        return _md_runs(block.runs)
+    if isinstance(block, Heading):
+        text = _md_runs(block.runs, heading=True)
+        if not text:
+            return ""
+        if text.endswith("#"):
+            text = _TRAILING_HASH_RE.sub(r"\\#", text)
+        return ("## " if block.level <= 2 else "### ") + text
+    if isinstance(block, Quote):
+        text = _md_runs(block.runs)
+        return "> " + text.replace("\n", "\n> ") if text else ""
+    if isinstance(block, Code):
+        return _md_fence(block)
+    if isinstance(block, Image):
+        lines = []
+        src = _image_src(_clean_code(block.src))
+        if src:
+            image = f"![{_md_alt(block.alt)}]({_url(src)})"
+            href = _link_href(block.href)
+            lines.append(f"[{image}]({_url(href)})" if href else image)
+        caption = _md_caption(block.caption)
+        if caption:
+            lines.append(caption)
+        return "\n".join(lines)
+    if isinstance(block, Embed):
+        parts = [_md_fence(code) for code in block.code]
+        url = _link_href(block.url)
+        title = " ".join(_clean_text(block.title).split())
+        if url:
+            lines = [_md_runs((Run(title or url, href=url),)), _md_caption(block.caption)]
+            text = "\n".join(line for line in lines if line)
+        else:  # the title as text: a hard break before the caption (kramdown reads a line
+            # ending "\\\\" as a break, and text may end with an escaped backslash)
+            text = _md_runs((Run(title), Run("\n"), *_flip_em(block.caption)))
+        if text:
+            parts.append(text)
+        return "\n\n".join(parts)
+    if isinstance(block, Break):
+        return "* * *"
+    return ""
+
+
+def _md_list(items: list[ListItem]) -> str:
+    lines: list[str] = []
+    number = 0
+    for item in items:
+        text = _md_runs(item.runs)
+        if not text:
+            continue
+        number += 1
+        marker = f"{number}. " if item.ordered else "- "
+        lines.append(marker + text.replace("\n", "\n" + " " * len(marker)))
+    return "\n".join(lines)
+
+
+def render_markdown(doc: Document) -> str:
+    """The Markdown body of a document; ``""`` when it has no content.
+
+    Blocks are separated by one blank line; consecutive list items of one kind form one list;
+    the text ends with exactly one newline.
+    """
+    parts: list[str] = []
+    blocks = doc.blocks
+    i = 0
+    n = len(blocks)
+    while i < n:
+        block = blocks[i]
+        if isinstance(block, ListItem):
+            items = [block]
+            i += 1
+            while i < n:
+                following = blocks[i]
+                if not isinstance(following, ListItem) or following.ordered != block.ordered:
+                    break
+                items.append(following)
+                i += 1
+            text = _md_list(items)
+            if text:
+                parts.append(text)
+            continue
+        i += 1
+        text = _md_block(block)
+        if text and isinstance(block, Quote) and block.continued and parts[-1:] and parts[
+            -1
+        ].startswith("> "):  # one quote of several paragraphs
+            parts[-1] += "\n>\n" + text
+            continue
+        if text:
+            parts.append(text)
+    if not parts:
+        return ""
+    return "\n\n".join(parts) + "\n"
+
+
+# ---------------------------------------------------------------- HTML
+
+
+def _html_inline(children: list[_Span | Run]) -> str:
+    out: list[str] = []
+    for child in children:
+        if isinstance(child, Run):
+            text = escape(child.text, quote=False)
+            if child.code:
+                out.append(f"<code>{text}</code>")
+            else:
+                out.append(text.replace("\n", "<br>\n") if "\n" in text else text)
+        elif child.kind == "a":
+            out.append(f'<a href="{escape(child.href)}">{_html_inline(child.children)}</a>')
+        else:
+            out.append(f"<{child.kind}>{_html_inline(child.children)}</{child.kind}>")
+    return "".join(out)
+
+
+def _html_runs(runs: Inline) -> str:
+    prepared = _prepare(runs)
+    if not prepared or not plain(prepared).strip():
+        return ""
+    return _html_inline(_tree(prepared)).strip()
+
+
+def _html_code(code: Code) -> str:
+    text = _clean_code(code.text).strip("\n")
+    lang = _LANG_RE.search(code.lang or "")
+    attr = f' data-lang="{escape(lang.group(0))}"' if lang else ""
+    # An HTML parser drops a newline right after <pre>: a leading one is doubled.
+    lead = "\n" if text.startswith("\n") else ""
+    return f"<pre{attr}>{lead}{escape(text, quote=False)}</pre>"
+
+
+def _html_block(block: Block) -> str:
+    if isinstance(block, Paragraph):
+        text = _html_runs(block.runs)
+        return f"<p>{text}</p>" if text else ""
+    if isinstance(block, Heading):
+        text = _html_runs(block.runs)
+        tag = "h2" if block.level <= 2 else "h3"
+        return f"<{tag}>{text}</{tag}>" if text else ""
+    if isinstance(block, Quote):
+        text = _html_runs(block.runs)
+        return f"<blockquote><p>{text}</p></blockquote>" if text else ""
+    if isinstance(block, Code):
+        return _html_code(block)
+    if isinstance(block, Image):
+        inner: list[str] = []
+        src = _image_src(_clean_code(block.src))
+        if src:
+            alt = " ".join(_clean_text(block.alt).split())
+            image = f'<img src="{escape(src)}" alt="{escape(alt)}">'
+            href = _link_href(block.href)
+            inner.append(f'<a href="{escape(href)}">{image}</a>' if href else image)
+        caption = _html_runs(block.caption)
+        if caption:
+            inner.append(f"<figcaption>{caption}</figcaption>")
+        return f"<figure>{''.join(inner)}</figure>" if inner else ""
+    if isinstance(block, Embed):
+        parts = [_html_code(code) for code in block.code]
+        url = _link_href(block.url)
+        title = escape(" ".join(_clean_text(block.title).split()), quote=False)
+        link = ""
+        if url:
+            link = f'<p class="embed"><a href="{escape(url)}">{title or escape(url)}</a></p>'
+        elif title:
+            link = f'<p class="embed">{title}</p>'
+        caption = _html_runs(block.caption)
+        if caption:
+            parts.append(f"<figure>{link}\n<figcaption>{caption}</figcaption></figure>")
+        elif link:
+            parts.append(link)
+        return "\n".join(parts)
+    if isinstance(block, Break):
+        return "<hr>"
+    return ""
+
+
+def render_html(doc: Document) -> str:
+    """The ``--body html`` output of a document: its blocks as the body contract's HTML,
+    sanitised with nh3, inside ``<article>``; ``""`` when it has no content."""
+    parts: list[str] = []
+    blocks = doc.blocks
+    i = 0
+    n = len(blocks)
+    while i < n:
+        block = blocks[i]
+        i += 1
+        if isinstance(block, ListItem):
+            items = [block]
+            while i < n:
+                following = blocks[i]
+                if not isinstance(following, ListItem) or following.ordered != block.ordered:
+                    break
+                items.append(following)
+                i += 1
+            texts = [text for text in (_html_runs(item.runs) for item in items) if text]
+            if texts:
+                tag = "ol" if block.ordered else "ul"
+                lis = "\n".join(f"<li>{text}</li>" for text in texts)
+                parts.append(f"<{tag}>\n{lis}\n</{tag}>")
+            continue
+        text = _html_block(block)
+        if text and isinstance(block, Quote) and block.continued and parts[-1:] and parts[
+            -1
+        ].endswith("</blockquote>"):  # one quote of several paragraphs
+            parts[-1] = parts[-1].removesuffix("</blockquote>") + text.removeprefix("<blockquote>")
+            continue
+        if text:
+            parts.append(text)
+    if not parts:
+        return ""
+    cleaned = nh3.clean(
+        "\n".join(parts),
+        tags=set(ALLOWED_TAGS),
+        attributes={k: set(v) for k, v in ALLOWED_ATTRIBUTES.items()},
+        link_rel=None,
+        strip_comments=True,
+        url_schemes={"http", "https", "mailto"},
+    )
+    return f"<article>\n{cleaned.strip()}\n</article>\n"

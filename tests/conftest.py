@@ -90,8 +90,9 @@ def _no_real_network(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def html_of(doc: Any) -> str:
-    """A body `Document` as simple HTML (block tags, ``a strong em code br`` inline), for tests
-    that check what a body holds."""
-    from medium_archive import legacy
+    """A body `Document` as the ``--body html`` output without its ``<article>`` wrapper
+    (block tags, ``a strong em code br`` inline), for tests that check what a body holds."""
+    from medium_archive.markdown import render_html
 
-    return legacy.to_html(doc)
+    html = render_html(doc)
+    return html.removeprefix("<article>\n").removesuffix("\n</article>\n")

@@ -9,14 +9,27 @@ import pytest
 from conftest import FIXTURES, html_of
 
 from medium_archive.body import extract_body, normalize_fragment
-from medium_archive.document import Document, Paragraph, Run, text_of
+from medium_archive.document import (
+    Document,
+    Embed,
+    ListItem,
+    Paragraph,
+    Quote,
+    Run,
+    plain,
+    text_of,
+)
 
 URL = "https://medium.com/@ada/fixture-post-abcdef123456"
 
 
-def body_of(name: str) -> str:
+def doc_of(name: str) -> Document:
     html = (FIXTURES / "body" / name).read_text(encoding="utf-8")
-    return html_of(extract_body(lxml.html.fromstring(html), URL))
+    return extract_body(lxml.html.fromstring(html), URL)
+
+
+def body_of(name: str) -> str:
+    return html_of(doc_of(name))
 
 
 def blocks(body: str) -> list[Any]:
@@ -44,12 +57,11 @@ def test_e3_chrome_is_dropped(e3: str) -> None:
         assert chrome not in e3
 
 
-def test_e3_block_sequence(e3: str) -> None:
-    tags = [(b.tag, b.get("class")) for b in blocks(e3)]
-    assert tags == [
-        ("p", None), ("p", None), ("pre", None), ("figure", None), ("hr", None), ("h2", None),
-        ("h3", None), ("blockquote", None), ("blockquote", None), ("ul", None),
-        ("p", "embed"), ("p", "embed"), ("p", None),
+def test_e3_block_sequence() -> None:
+    kinds = [type(b).__name__ for b in doc_of("e3-post.html").blocks]
+    assert kinds == [
+        "Paragraph", "Paragraph", "Code", "Image", "Break", "Heading", "Heading", "Quote",
+        "Quote", "ListItem", "ListItem", "Embed", "Embed", "Paragraph",
     ]
 
 
@@ -94,23 +106,29 @@ def test_section_break_between_sections_only(e3: str) -> None:
     assert e3.count("<hr>") == 1
 
 
-def test_quotes_lists_and_empty_items(e3: str) -> None:
-    assert "<blockquote><p>A pull quote.</p></blockquote>" in e3
-    assert "<ul><li>first item</li><li>second <em>item</em></li></ul>" in e3
+def test_quotes_lists_and_empty_items() -> None:
+    doc = doc_of("e3-post.html")
+    assert Quote((Run("A pull quote."),), pull=True) in doc.blocks
+    items = [b for b in doc.blocks if isinstance(b, ListItem)]
+    assert items == [
+        ListItem((Run("first item"),)), ListItem((Run("second "), Run("item", em=True)))
+    ]
 
 
-def test_relative_media_iframe_becomes_absolute_link(e3: str) -> None:
-    embed = blocks(e3)[10]
-    assert embed.find("a").get("href") == (
-        "https://medium.com/media/0123456789abcdef0123456789abcdef?postId=abcdef123456"
+def test_relative_media_iframe_becomes_absolute_link() -> None:
+    embed = doc_of("e3-post.html").blocks[11]
+    assert embed == Embed(
+        "https://medium.com/media/0123456789abcdef0123456789abcdef?postId=abcdef123456",
+        caption=(Run("An embedded gist"),),
+        media_id="0123456789abcdef0123456789abcdef",
     )
-    assert embed.text_content() == "An embedded gist"
 
 
-def test_mixtape_card_is_a_titled_link(e3: str) -> None:
-    card = blocks(e3)[11]
-    assert card.find("a").get("href") == "https://example.com/card-target"
-    assert card.text_content() == "The Card Title"
+def test_mixtape_card_is_a_titled_link() -> None:
+    card = doc_of("e3-post.html").blocks[12]
+    assert card == Embed(
+        "https://example.com/card-target", title="The Card Title", kind="link", resolved=True
+    )
 
 
 # --- E4 React markup ----------------------------------------------------------------------------
@@ -153,27 +171,33 @@ def test_e4_code_block_with_br_and_language(e4: str) -> None:
     assert '<pre data-lang="javascript">function f() {\n  return a &lt; b;\n}</pre>' in e4
 
 
-def test_e4_blockquote_keeps_its_paragraphs(e4: str) -> None:
-    assert "<blockquote><p>EXAMPLE: one</p><p>two</p></blockquote>" in e4
+def test_e4_blockquote_keeps_its_paragraphs() -> None:
+    quotes = [b for b in doc_of("e4-post.html").blocks if isinstance(b, Quote)]
+    assert quotes == [Quote((Run("EXAMPLE: one"),)), Quote((Run("two"),), continued=True)]
 
 
-def test_e4_placeholder_figures_take_apollo_media_in_order(e4: str) -> None:
-    embeds = [b for b in blocks(e4) if b.get("class") == "embed"]
-    hrefs = [e.find("a").get("href") for e in embeds]
+def test_e4_placeholder_figures_take_apollo_media_in_order() -> None:
+    embeds = [b for b in doc_of("e4-post.html").blocks if isinstance(b, Embed)]
+    hrefs = [e.url for e in embeds]
     assert hrefs == [
         "https://medium.com/media/1111aaaa2222bbbb3333cccc4444dddd",
         "https://medium.com/media/5555eeee6666ffff7777aaaa8888bbbb",
         "https://medium.com/media/9999aaaa9999bbbb9999cccc9999dddd",
         "https://www.google.com/search/howsearchworks/",
     ]
-    assert [e.text_content() for e in embeds][1:] == [
+    assert [e.title or plain(e.caption) for e in embeds][1:] == [
         "A captioned placeholder gist", "profile.js", "How Search Works"
     ]
 
 
 def test_e4_separator_list_and_read_more_marker(e4: str) -> None:
     assert "<hr>\n<h3>A small one</h3>" in e4
-    assert "<ol><li>one <code>ssh root@host</code></li><li>two</li></ol>" in e4
+    doc = doc_of("e4-post.html")
+    items = [b for b in doc.blocks if isinstance(b, ListItem)]
+    assert items == [
+        ListItem((Run("one "), Run("ssh root@host", code=True)), ordered=True),
+        ListItem((Run("two"),), ordered=True),
+    ]
     assert blocks(e4)[-1].text_content() == "Last words."
 
 

@@ -16,6 +16,7 @@ import lxml.html
 import pytest
 from conftest import CORPUS, FIXTURES, html_of, load_truth, require_corpus, truth_files
 
+from medium_archive.document import Document, Paragraph, plain
 from medium_archive.errors import NotAPost, SourceError
 from medium_archive.model import MEDIUM_PUBLISHER, Author, Post
 from medium_archive.sources.export import (
@@ -110,12 +111,10 @@ def _blocks(body_html: str) -> list[Any]:
     return [el for el in root if isinstance(el.tag, str)]
 
 
-def _paragraphs(body_html: str) -> list[str]:
-    """Top-level paragraphs of a normalised body (not embeds or captions), truth-normalised."""
+def _paragraphs(body: Document) -> list[str]:
+    """The body's paragraphs (not embeds or the captions of lost embeds), truth-normalised."""
     texts = [
-        node_text(el)
-        for el in _blocks(body_html)
-        if el.tag == "p" and not {"embed", "caption"} & set((el.get("class") or "").split())
+        _norm(plain(b.runs)) for b in body.blocks if isinstance(b, Paragraph) and not b.caption
     ]
     return [t for t in texts if t]
 
@@ -125,7 +124,7 @@ def _paragraphs(body_html: str) -> list[str]:
 def test_export_body_paragraph_count(corpus: Path, name: str) -> None:
     truth = load_truth(name)
     assert (
-        len(_paragraphs(html_of(_parse_corpus(corpus, truth).body)))
+        len(_paragraphs(_parse_corpus(corpus, truth).body))
         == truth["body"]["paragraph_count"]
     )
 
@@ -134,7 +133,7 @@ def test_export_body_paragraph_count(corpus: Path, name: str) -> None:
 @pytest.mark.parametrize("name", EXPORT_TRUTHS)
 def test_export_body_first_and_last_paragraph(corpus: Path, name: str) -> None:
     truth = load_truth(name)
-    paragraphs = _paragraphs(html_of(_parse_corpus(corpus, truth).body))
+    paragraphs = _paragraphs(_parse_corpus(corpus, truth).body)
     assert (paragraphs[0] if paragraphs else None) == _norm(truth["body"]["first_paragraph"])
     assert (paragraphs[-1] if paragraphs else None) == _norm(truth["body"]["last_paragraph"])
 

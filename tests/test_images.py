@@ -31,7 +31,7 @@ from medium_archive.document import Code, Document, Image, Paragraph, Run
 from medium_archive.extract import extract_post
 from medium_archive.fetch import make_session
 from medium_archive.images import file_stem, localize_images, rewrite_figure_images
-from medium_archive.markdown import to_markdown
+from medium_archive.markdown import render_markdown
 from medium_archive.store import Site
 
 POST_ID = "5a3c2e1f9b7d"
@@ -176,10 +176,10 @@ def test_rewriting_changes_only_the_image_links(name: str) -> None:
     assert srcs, "the fixture has a figure"
     local = {src: f"/assets/abcdef123456/{n}.png" for n, src in enumerate(srcs)}
     rewritten = rewrite_figure_images(body, lambda url: local[url])
-    expected = to_markdown(html_of(body))
+    expected = render_markdown(body)
     for src, path in local.items():
         expected = expected.replace(f"]({src})", f"]({path})")
-    assert to_markdown(html_of(rewritten)) == expected != to_markdown(html_of(body))
+    assert render_markdown(rewritten) == expected != render_markdown(body)
 
 
 # --- the library ---------------------------------------------------------------------------------
@@ -279,7 +279,7 @@ def test_archive_images_cli(server: HTTPServer, tmp_path: Path) -> None:
         f"![A shelf of labelled archive boxes](/assets/{POST_ID}/1-Q2vXkR8sTnPf4LmA1bC3dE.png)\n"
         "*Labelled boxes: the analogue front matter.*"
     ) in text
-    assert f"![A bar chart](/assets/{POST_ID}/1-chart-Ab_9.png)\n*Posts per _year_*" in text
+    assert f"![A bar chart](/assets/{POST_ID}/1-chart-Ab_9.png)\n*Posts per* year" in text
     assert f"![](/assets/{POST_ID}/0-noExtension.gif)\n*An animation*" in text
     assert front_matter(text)["image"] == f"/assets/{POST_ID}/1-Q2vXkR8sTnPf4LmA1bC3dE.png"
     # The broken image and the page that is not an image keep their remote links, with warnings.

@@ -4,7 +4,7 @@ Our own fixture pages (fixtures/extract, fixtures/unseen, fixtures/body, fixture
 mutated by hypothesis: truncated anywhere, elements deleted, attribute values garbled, the
 JSON-LD or embedded state cut or made invalid, junk characters (NUL, control characters, lone
 surrogates from undecodable bytes) inserted, or emptied. `extract_post`, then
-`markdown.to_markdown` / `to_clean_html` on the body, must either succeed or raise a
+`markdown.render_markdown` / `render_html` on the body, must either succeed or raise a
 `MediumArchiveError` subclass (NotAPost, Blocked, ExtractError...): never IndexError,
 KeyError, AttributeError, ValueError or TypeError.
 """
@@ -130,8 +130,8 @@ def check(html: str) -> None:
         post = extract_post(html, URL)
     except MediumArchiveError:
         return
-    markdown.to_markdown(html_of(post.body))
-    markdown.to_clean_html(html_of(post.body))
+    markdown.render_markdown(post.body)
+    markdown.render_html(post.body)
 
 
 @settings(max_examples=150, deadline=None, derandomize=True,

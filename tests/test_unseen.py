@@ -103,7 +103,7 @@ def test_mark_highlights_are_unwrapped_text_kept() -> None:
     text = document.text_of(post.body)
     assert "the reasons are simpler than most people think: a unified memory" in text
     assert "which is the whole point of the design." in text
-    md = markdown.to_markdown(html_of(post.body))
+    md = markdown.render_markdown(post.body)
     assert "simpler than most people think" in md and "mark" not in md
 
 
@@ -200,7 +200,7 @@ def test_offsite_canonical_keeps_the_medium_url() -> None:
 def test_e3_custom_domain_drop_cap_is_joined() -> None:
     post = extract("e3_timeline_dropcap_2017.html")
     assert "<p>Dozens of newspapers were run by women" in html_of(post.body)
-    assert markdown.to_markdown(html_of(post.body)).startswith("Dozens of newspapers")
+    assert markdown.render_markdown(post.body).startswith("Dozens of newspapers")
 
 
 def test_e3_custom_domain_fields() -> None:
