@@ -142,8 +142,9 @@ class _Context:
 
     def write(self, loaded: Loaded, source: str, warnings: tuple[str, ...] = ()) -> Outcome:
         if self.settings.options.embeds:
+            recorded = archive.recorded_embeds(self.archived.get(loaded.post.id))
             loaded = archive.resolve_embeds(
-                loaded, session=self.session, options=self.settings.options
+                loaded, session=self.session, options=self.settings.options, known=recorded
             )
         if self.settings.options.images:
             loaded = archive.localize(loaded, site=self.site, session=self.session)

@@ -21,7 +21,7 @@ from .errors import ExtractError, MediumArchiveError, NotAPost, PostGone
 from .extract import extract_post
 from .model import Post
 from .sources import export as export_source
-from .store import Site
+from .store import ArchivedFile, Site
 from .urls import check_url
 
 BodyFormat = Literal["markdown", "html"]
@@ -269,6 +269,12 @@ def localize(loaded: Loaded, *, site: Site, session: Any, download: bool = True)
     return dataclasses.replace(loaded, post=post)
 
 
+def recorded_embeds(known: ArchivedFile | None) -> Mapping[str, Any] | None:
+    """The ``_archive.embeds`` of an archived file (what an earlier run resolved), if any."""
+    found = known.archive.get("embeds") if known is not None else None
+    return found if isinstance(found, Mapping) else None
+
+
 def embed_origin(loaded: Loaded) -> str:
     """The origin a post's media pages are fetched from: where the post was fetched, else
     its canonical URL's (``https://<host>``)."""
@@ -386,8 +392,10 @@ def archive_one(
             etag=validators.get("etag", ""),
             last_modified=validators.get("lastModified", ""),
         )
-        if options.embeds:
-            loaded = resolve_embeds(loaded, session=session, options=options)
+        known = site.find(loaded.post.id) if loaded.post.id else None
+        loaded = resolve_embeds(
+            loaded, session=session, options=options, known=recorded_embeds(known)
+        )
         if options.images:
             loaded = localize(loaded, site=site, session=session)
         return save_post(loaded, site=site, options=options, source=source)

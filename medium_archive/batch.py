@@ -372,11 +372,15 @@ class _Importer:
     def localized(self, loaded: archive.Loaded) -> archive.Loaded:
         """The post with its embeds resolved (unless ``--no-embeds``) and its images saved
         (``--images``), unless it is skipped anyway: requests made in this fetching thread."""
-        if self.known(loaded.post.id) is not None and not self.settings.refresh:
+        known = self.known(loaded.post.id)
+        if known is not None and not self.settings.refresh:
             return loaded
         options = self.settings.options
         if options.embeds:
-            loaded = archive.resolve_embeds(loaded, session=self.session, options=options)
+            recorded = archive.recorded_embeds(known)
+            loaded = archive.resolve_embeds(
+                loaded, session=self.session, options=options, known=recorded
+            )
         if options.images:
             loaded = archive.localize(loaded, site=self.site, session=self.session)
         return loaded

@@ -580,6 +580,12 @@ def test_archive_resolves_every_embed_of_a_corpus_post(httpserver: HTTPServer, t
     code, _, _ = run_cli("archive", url, "--site", str(tmp_path / "site"), env=env)
     assert code == 0
     assert (post_file.read_bytes(), post_file.stat().st_mtime_ns) == before
+    # Again with --no-embeds: no embed request, and what was resolved is kept, not lost.
+    httpserver.clear_log()
+    code, _, err = run_cli("archive", url, "--site", str(tmp_path / "site"), "--no-embeds")
+    assert code == 0, err
+    assert media_requests(httpserver) == [] and err == ""
+    assert (post_file.read_bytes(), post_file.stat().st_mtime_ns) == before
 
     # What took the network is recorded in _archive.embeds (for runs that do not fetch).
     meta = yaml.safe_load(post_file.read_text(encoding="utf-8").split("---\n")[1])
@@ -728,6 +734,25 @@ def test_count_corpus_embeds_resolvable_offline(corpus: Path) -> None:
         lines.append(f"  {path.relative_to(corpus / 'pages')}: {known}/{len(found)} offline")
     print("\n".join(lines))
     print(f"corpus embeds: {offline} resolve from the page alone, {needs} need the media page")
+    assert offline > 0 and needs > 0
+    # The same through the pipeline's readers (what archive sees today: the readers pass on an
+    # embed's iframeSrc, title and media id, not its thumbnail).
+    from medium_archive.errors import MediumArchiveError
+    from medium_archive.extract import extract_post
+
+    offline = needs = 0
+    for path in sorted((corpus / "pages").rglob("*.html")):
+        try:
+            html = path.read_text(encoding="utf-8", errors="replace")
+            post = extract_post(html, "https://medium.com/p/x")
+        except MediumArchiveError:
+            continue
+        for block in post.body.embeds():
+            if block.kind == "iframe":
+                target = target_of_url(block.url)
+                known = target is not None and target.gist is None
+                offline, needs = offline + known, needs + (not known)
+    print(f"through the readers: {offline} from the page alone, {needs} need the media page")
     assert offline > 0 and needs > 0
 
 

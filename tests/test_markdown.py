@@ -110,11 +110,11 @@ def test_clean_html_sanitises_and_wraps() -> None:
     html = to_clean_html(
         '<p onclick="x()">Hi <a href="https://e.com/" target="_blank">x</a></p>'
         "<script>alert(1)</script><style>p{}</style>"
-        '<pre data-lang="js">a &lt; b</pre><figure><img src="https://m/1.png" alt="A" onerror="x">'
-        "</figure>"
+        '<pre data-lang="python">a &lt; b</pre>'
+        '<figure><img src="https://m/1.png" alt="A" onerror="x"></figure>'
     )
     assert html.startswith("<article>\n") and html.endswith("</article>\n")
     assert "onclick" not in html and "onerror" not in html and "target" not in html
     assert "script" not in html and "alert" not in html and "style" not in html
-    assert '<pre data-lang="js">a &lt; b</pre>' in html
+    assert '<pre data-lang="python">a &lt; b</pre>' in html
     assert '<img src="https://m/1.png" alt="A">' in html
