@@ -37,8 +37,6 @@ from .errors import FetchError, MediumArchiveError, PostGone
 GIST_ORIGIN = "https://gist.github.com"
 #: The largest gist file (and gist .js, media page) read; larger ones keep the link.
 MAX_EMBED_BYTES = 2 * 1024 * 1024
-#: Environment variable the CLI reads once to point gist fetches elsewhere (tests).
-GIST_BASE_ENV = "MEDIUM_ARCHIVE_GIST_BASE"
 
 _MEDIA_RE = re.compile(r"/media/([0-9a-f]{32})(?:[/?#]|$)")
 _GIST_RE = re.compile(
@@ -60,8 +58,6 @@ _TAG_LANG_RE = re.compile(
     r'data-tagsearch-lang="([^"]*)"[^>]*?data-tagsearch-path="([^"]*)"'
     r'|data-tagsearch-path="([^"]*)"[^>]*?data-tagsearch-lang="([^"]*)"'
 )
-
-
 _Query = dict[str, list[str]]
 
 # --- targets (pure) -----------------------------------------------------------------------------
@@ -413,13 +409,15 @@ class EmbedResolver:
         with self._lock:
             down = self._down.get(host)
         if down:
-            raise FetchError(down, url=url)
+            raise FetchError(f"{url}: {down} (not asked again)", url=url)
         try:
             return request()
         except FetchError as exc:
-            if exc.status is None and _is_unreachable(str(exc)):
+            message = str(exc)
+            if exc.status is None and _is_unreachable(message):
+                why = message.removeprefix(f"{exc.url}: ") if exc.url else message
                 with self._lock:
-                    self._down.setdefault(host, str(exc))
+                    self._down.setdefault(host, why)
             raise
 
     def _once(self, key: str, compute: Callable[[], Any]) -> Any:
