@@ -591,31 +591,43 @@ def _inline_child(
 
 def tidy_runs(runs: list[Run]) -> Inline:
     """Runs with whitespace collapsed across their edges, no space around a line break, the
-    whole trimmed, edge spaces moved out of emphasis and code, equal neighbours merged."""
+    whole trimmed, edge spaces moved out of emphasis and code where it ends, equal neighbours
+    merged."""
     out: list[Run] = []
     for run in runs:
         text = run.text
-        after_space = not out or out[-1].text.endswith((" ", "\n"))
-        if after_space:
+        if text.startswith(" ") and (not out or out[-1].text.endswith((" ", "\n"))):
             text = text.lstrip(" ")
         if text.startswith("\n") and out and out[-1].text.endswith(" "):
-            out[-1] = replace(out[-1], text=out[-1].text.rstrip(" "))
+            last = out[-1]
+            out[-1] = Run(last.text.rstrip(" "), last.strong, last.em, last.code, last.href)
         if "\n" in text:
             text = _BR_SPACE_RE.sub("\n", text)
         if text:
-            out.append(replace(run, text=text) if text != run.text else run)
+            out.append(run if text == run.text else Run(text, run.strong, run.em, run.code,
+                                                         run.href))
     while out and not out[0].text.lstrip(" \n"):
         out.pop(0)
     while out and not out[-1].text.rstrip(" \n"):
         out.pop()
     if not out:
         return ()
-    out[0] = replace(out[0], text=out[0].text.lstrip(" \n"))
-    out[-1] = replace(out[-1], text=out[-1].text.rstrip(" \n"))
-    out = list(merge_runs(out))
+    first, last = out[0], out[-1]
+    if first.text[0] in " \n":
+        out[0] = first = Run(first.text.lstrip(" \n"), first.strong, first.em, first.code,
+                             first.href)
+    if last.text[-1] in " \n":
+        last = out[-1]
+        out[-1] = Run(last.text.rstrip(" \n"), last.strong, last.em, last.code, last.href)
+    if len(out) > 1:
+        out = list(merge_runs(out))
+    if not any(r.strong or r.em or r.code for r in out):
+        return tuple(out)
     spaced: list[Run] = []
     for i, run in enumerate(out):
-        if not (run.strong or run.em or run.code):
+        if not (run.strong or run.em or run.code) or (
+            run.text[0] not in " \n" and run.text[-1] not in " \n"
+        ):
             spaced.append(run)
             continue
         core = run.text.strip(" \n")
@@ -625,7 +637,8 @@ def tidy_runs(runs: list[Run]) -> Inline:
         after = out[i + 1] if i + 1 < len(out) else None
         if lead:  # out of the marks the run before does not share
             spaced.append(_shared(run, before, lead))
-        spaced.append(replace(run, text=core) if core != run.text else run)
+        if core:
+            spaced.append(Run(core, run.strong, run.em, run.code, run.href))
         if trail:
             spaced.append(_shared(run, after, trail))
     return merge_runs(spaced)

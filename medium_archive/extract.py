@@ -1081,6 +1081,7 @@ def extract_document(page: Page, url: str, title: str, subtitle: str) -> Documen
     return body.extract_body(page.tree, url)
 
 
+#: Paragraph names the HTML shows: E1-E3 grafs' ``name``, E4/E5 blocks' ``id`` (4 hex digits).
 _NAMED_BLOCKS_XPATH = lxml.etree.XPath(
     "//*[contains(@class, 'graf')]/@name | //article//*[@id][self::p or self::h1 or self::h2"
     " or self::h3 or self::h4 or self::li or self::pre or self::blockquote or self::figure]/@id"

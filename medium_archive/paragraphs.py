@@ -88,6 +88,7 @@ _FILLER_ALTS = frozenset({"image for post", "image", "photo", "for post"})
 _IMAGE_ID_RE = re.compile(r"^[0-9]\*[\w.-]+$")
 _MEDIA_ID_RE = re.compile(r"^[0-9a-f]{16,40}$")
 _SPACE_RE = re.compile(r"\s+")
+_ASTRAL_RE = re.compile("[\U00010000-\U0010ffff]")
 
 
 @dataclass(frozen=True)
@@ -409,7 +410,7 @@ def _utf16_index(text: str) -> Callable[[int], int]:
     """A function from a UTF-16 offset into ``text`` to the Python index (an offset inside a
     surrogate pair falls back to the character's start; out-of-range offsets are clamped)."""
     size = len(text)
-    if text.isascii() or all(ord(ch) < 0x10000 for ch in text):
+    if text.isascii() or _ASTRAL_RE.search(text) is None:
         return lambda offset: min(max(offset, 0), size)
     starts = [0]
     for ch in text:
@@ -429,6 +430,8 @@ def runs_of(text: str, markups: list[JsonDict], url: str) -> Inline:
     then trimmed and tidied as the HTML reader's runs are."""
     if not text:
         return ()
+    if not markups:
+        return tidy_runs([Run(clean_text(text))])
     to_index = _utf16_index(text)
     spans: list[tuple[int, int, str, str]] = []
     for markup in markups:

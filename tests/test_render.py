@@ -166,7 +166,7 @@ def test_liquid_in_the_body_turns_liquid_off() -> None:
     body = render_markdown(Document((Paragraph((Run("{{ page.title }} {% raw %}"),)),)))
     assert "{{ page.title }}" in body and "{% raw %}" in body
     post = Post(id="0123456789ab", url="https://medium.com/@a/x-0123456789ab", title="T",
-                body_html="", date_published="2020-01-01")
+                body=Document(), date_published="2020-01-01")
     meta = frontmatter.front_matter(post, source_path="x.html", body_markdown=body)
     assert meta["render_with_liquid"] is False
 
