@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 
 #: Canonical names written in fences. Every value is a lexer name or alias known to both
-#: Rouge 3/4 (checked with ``Rouge::Lexer.find``) and Chroma 2.
+#: Rouge (``Rouge::Lexer.find``) and Chroma (Hugo's highlighter); both checked by the tests.
 _CANONICAL = frozenset(
     {"python", "javascript", "typescript", "ruby", "go", "java", "kotlin", "swift",
      "objectivec", "csharp", "cpp", "c", "bash", "console", "powershell", "json", "yaml",
@@ -22,7 +22,7 @@ _CANONICAL = frozenset(
      "markdown", "diff", "dockerfile", "makefile", "nginx", "jsx", "tsx", "vue", "scala",
      "haskell", "dart", "elixir", "erlang", "clojure", "groovy", "lua", "perl", "r",
      "matlab", "julia", "fsharp", "ocaml", "tex", "protobuf", "terraform", "hcl", "solidity",
-     "viml", "zig", "nim", "crystal", "visualbasic"}
+     "viml", "zig", "nim", "crystal", "vb"}
 )
 
 #: Other spellings (Medium/highlight.js, GitHub linguist, common fence tags) → canonical.
@@ -55,8 +55,9 @@ _ALIASES: dict[str, str] = {
     "hs": "haskell", "ex": "elixir", "exs": "elixir", "erl": "erlang", "clj": "clojure",
     "cljs": "clojure", "edn": "clojure", "gradle": "groovy", "pl": "perl", "pm": "perl",
     "jl": "julia", "fs": "fsharp", "f#": "fsharp", "ml": "ocaml", "sol": "solidity",
-    "php-template": "php", "php3": "php", "php4": "php", "php5": "php", "vbnet": "visualbasic",
-    "vb": "visualbasic", "vb.net": "visualbasic", "rscript": "r", "tsql": "sql",
+    "php-template": "php", "php3": "php", "php4": "php", "php5": "php", "vbnet": "vb",
+    "visualbasic": "vb", "visual-basic": "vb", "vb.net": "vb", "vbs": "vb", "rscript": "r",
+    "tsql": "sql",
     "mysql": "sql", "postgresql": "sql", "postgres": "sql", "plsql": "sql", "psql": "sql",
     "sqlite": "sql",
 }

@@ -67,7 +67,7 @@ from medium_archive.fetch import make_session
         ("language-go", "go"),
         ("Shell Session", "console"),
         ("Dockerfile", "dockerfile"),
-        ("vbnet", "visualbasic"),
+        ("vbnet", "vb"),
     ],
 )
 def test_normalize_lang(name: str | None, expected: str) -> None:
@@ -124,6 +124,31 @@ def test_every_language_written_is_known_to_rouge() -> None:
         pytest.skip("ruby has no rouge gem")
     assert [line for line in done.stdout.splitlines() if line != "ok"] == []
     assert done.stdout.count("ok") == len(names)
+
+
+@pytest.mark.skipif(shutil.which("hugo") is None, reason="hugo not installed")
+def test_every_language_written_is_known_to_chroma(tmp_path: Path) -> None:
+    """Hugo wraps a fence in ``<div class="highlight">`` only when Chroma has a lexer for its
+    language (an unknown one, the control, is left bare)."""
+    names = sorted(embeds_langs())
+    fences = "".join(f"```{name}\nfoo = bar(1) # x\n```\n\n" for name in [*names, "zzzunknown"])
+    (tmp_path / "content").mkdir()
+    (tmp_path / "content" / "langs.md").write_text(f"---\ntitle: langs\n---\n\n{fences}")
+    (tmp_path / "layouts" / "_default").mkdir(parents=True)
+    (tmp_path / "layouts" / "_default" / "single.html").write_text("{{ .Content }}")
+    (tmp_path / "config.toml").write_text(
+        'baseURL = "http://example.org/"\ndisableKinds = ["taxonomy", "term", "RSS", "sitemap"]\n'
+    )
+    done = subprocess.run(
+        ["hugo", "--source", str(tmp_path), "--destination", str(tmp_path / "public")],
+        capture_output=True, text=True, check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    html = (tmp_path / "public" / "langs" / "index.html").read_text(encoding="utf-8")
+    wrapped = r'<div class="highlight"><pre[^>]*><code class="language-([^"]+)"'
+    known = set(re.findall(wrapped, html))
+    assert "zzzunknown" not in known and "zzzunknown" in html
+    assert [name for name in names if name not in known] == []
 
 
 def embeds_langs() -> set[str]:
