@@ -847,3 +847,34 @@ def test_a_thread_interrupted_mid_fetch_leaves_the_key_to_the_next() -> None:
 @dataclass
 class FetchedPage:
     text: str
+
+
+EXPORT_GISTS = "formats/export/bryanguner__2021-03-06_A-Collection-of-my-most-useful-Gist-Entries-f4314f3ba3ab.html"  # noqa: E501
+
+
+def test_an_export_post_s_gist_scripts_become_code(httpserver: HTTPServer, tmp_path: Path) -> None:
+    """An account export keeps each gist as its ``<script src="https://gist.github.com/….js">``
+    (33 of them here, 28 distinct): each becomes its file's code, each gist fetched once."""
+    export = require_corpus() / EXPORT_GISTS
+    page = export.read_text(encoding="utf-8")
+    gists = re.findall(r'src="https://gist\.github\.com/bgoonz/([0-9a-f]+)\.js"', page)
+    assert (len(gists), len(set(gists))) == (33, 28)
+    for gist_id in set(gists):
+        httpserver.expect_request(f"/bgoonz/{gist_id}.js").respond_with_data(
+            gist_js("bgoonz", gist_id, [(f"{gist_id[:6]}.sh", "5a5a", "Shell")]),
+            content_type="application/javascript",
+        )
+        httpserver.expect_request(f"/bgoonz/{gist_id}/raw/5a5a/{gist_id[:6]}.sh").respond_with_data(
+            f"echo {gist_id}\n", content_type="text/plain"
+        )
+    code, out, err = run_cli(
+        "archive", str(export), "--site", str(tmp_path),
+        env={"MEDIUM_ARCHIVE_GIST_BASE": base_of(httpserver)},
+    )
+    assert code == 0, err
+    assert err == ""
+    body = body_of((tmp_path / out.strip()).read_text(encoding="utf-8"))
+    for gist_id in gists:
+        assert f"```bash\necho {gist_id}\n```\n\n[Gist bgoonz/{gist_id}](https://gist.github.com/bgoonz/{gist_id})" in body  # noqa: E501
+    assert body.count("```bash\necho ") == 33
+    assert len(httpserver.log) == 2 * 28
