@@ -385,8 +385,10 @@ _ALWAYS_ESCAPE_RE = re.compile(r"[\\`*\[\]<>|~]")
 _UNDERSCORE_RE = re.compile(r"(?<![^\W\d_])_|_(?![^\W_])")
 #: ``$$`` opens kramdown math.
 _DOLLARS_RE = re.compile(r"\$(?=\$)|(?<=\$)\$")
-#: ``{:`` (kramdown attribute lists, extensions) and ``{#`` (header ids).
-_BRACE_RE = re.compile(r"\{(?=[:#])")
+#: ``{:`` (kramdown attribute lists, extensions), ``{#`` (header ids), and the second brace of
+#: ``{{%`` or ``{{<`` (Hugo shortcodes; a text ``<`` is escaped, but markup after the text may
+#: start with one).
+_BRACE_RE = re.compile(r"\{(?=[:#])|(?<=\{)\{(?=%|\Z)")
 #: ``&`` that starts an entity reference for either renderer (kramdown takes ``&name;`` with any
 #: name). kramdown has no ``\\&`` escape, so an empty HTML comment separates the ``&``.
 _ENTITY_AMP_RE = re.compile(r"&(?=#?[\w:][\w.:\-]*;|#[xX][0-9A-Fa-f]+;)")
@@ -720,7 +722,10 @@ def _md_runs(runs: Inline, *, heading: bool = False) -> str:
     if "\\`" in text and any(run.code and "|" in run.text for run in prepared):
         text = _md_inline(tree, True, None).strip()
     if "\n" in text:
-        text = _BREAK_SPACES_RE.sub("\n", text).replace("\n", "\\\n")
+        text = _BREAK_SPACES_RE.sub("\n", text)
+        if "\\\n" in text:  # an escaped backslash before a break: goldmark (Hugo) then
+            text = text.replace("\\\n", "\\ \n")  # shows both and no break; a space between
+        text = text.replace("\n", "\\\n")
     return _LINE_START_RE.sub(_escape_line_start, text)
 
 
@@ -742,6 +747,8 @@ def _md_fence(code: Code) -> str:
 def _md_alt(alt: str) -> str:
     alt = " ".join(_clean_text(alt).split())
     alt = _ALT_ESCAPE_RE.sub(r"\\\g<0>", alt)
+    if "{" in alt:
+        alt = _BRACE_RE.sub(r"\\{", alt)
     if "]:" in alt:
         alt = alt.replace("]:", "]\\:")  # see _escape_text
     if "&" in alt:  # no way to write "&amp;" in alt text that both read so: "& amp;"

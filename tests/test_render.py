@@ -1,16 +1,21 @@
-"""The document writers: `render_markdown` read back by CommonMark (markdown-it-py) and by kramdown
-(a real `jekyll build`), and `render_html`, on hand-made and generated documents.
+"""The document writers: `render_markdown` read back by CommonMark (markdown-it-py), by kramdown
+(a real `jekyll build`) and by goldmark (a real `hugo` build), and `render_html`, on hand-made
+and generated documents.
 
 The oracle (tests/render_oracle.py) knows nothing of the writer: it takes each block's text from
-the model and each rendered block's text from the renderer's HTML. The Jekyll test is skipped
-(with the reason) where `jekyll` is not installed, an error in CI (MEDIUM_ARCHIVE_REQUIRE_JEKYLL).
+the model and each rendered block's text from the renderer's HTML. The Jekyll and Hugo tests are
+skipped (with the reason) where the tool is not installed, an error in CI
+(MEDIUM_ARCHIVE_REQUIRE_JEKYLL, MEDIUM_ARCHIVE_REQUIRE_HUGO).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import os
 import random
 import re
+import shutil
+import subprocess
 from pathlib import Path
 
 import lxml.html
@@ -407,3 +412,70 @@ def test_documents_read_back_through_kramdown_in_jekyll(tmp_path: Path, config: 
     assert [s.lang for s in seen(code.split("<main>", 1)[1]) if s.kind == "code"][:1] == [
         "python"
     ]
+
+
+# ---------------------------------------------------------------- goldmark, in a real Hugo
+
+#: Hugo's goldmark with its typographer (quotes, dashes) and linkify turned off, so that the
+#: text compares exactly: linkify also makes links of bare URLs and e-mail addresses, and takes
+#: an emphasis mark next to an address into it (``*b*9@a.a`` → a link to ``b*9@a.a``).
+#: ``unsafe`` false is Hugo's default: inline HTML is dropped, its text kept.
+HUGO_CONFIG = """baseURL = "http://example.org/"
+title = "render test"
+disableKinds = ["taxonomy", "term", "RSS", "sitemap"]
+[markup.goldmark.renderer]
+unsafe = {unsafe}
+[markup.goldmark.extensions]
+typographer = false
+linkify = false
+"""
+
+
+def require_hugo() -> str:
+    exe = shutil.which("hugo")
+    if exe:
+        return exe
+    message = "hugo is not installed (Debian package `hugo`); .ci/run installs it"
+    if os.environ.get("MEDIUM_ARCHIVE_REQUIRE_HUGO"):
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+@pytest.mark.hugo
+@pytest.mark.parametrize("unsafe", ["true", "false"])
+def test_documents_read_back_through_goldmark_in_hugo(tmp_path: Path, unsafe: str) -> None:
+    hugo = require_hugo()
+    rng = random.Random(11)
+    docs = list(HOSTILE_DOCUMENTS) + [random_document(rng) for _ in range(600)]
+    source = tmp_path / "site"
+    (source / "layouts" / "_default").mkdir(parents=True)
+    (source / "content" / "posts").mkdir(parents=True)
+    (source / "layouts" / "_default" / "single.html").write_text(
+        "<main>\n{{ .Content }}\n</main>\n", encoding="utf-8"
+    )
+    for name in ("list.html", "index.html"):
+        (source / "layouts" / "_default" / name).write_text("", encoding="utf-8")
+    (source / "hugo.toml").write_text(HUGO_CONFIG.format(unsafe=unsafe), encoding="utf-8")
+    bodies = []
+    for i, doc in enumerate(docs):
+        body = render_markdown(doc)
+        bodies.append(body)
+        (source / "content" / "posts" / f"doc-{i}.md").write_text(
+            frontmatter.dumps({"title": f"doc {i}"}, body), encoding="utf-8"
+        )
+    result = subprocess.run(
+        [hugo, "--source", str(source), "--destination", str(tmp_path / "public"), "--quiet"],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+    failures = []
+    for i, doc in enumerate(docs):
+        page = (tmp_path / "public" / "posts" / f"doc-{i}" / "index.html").read_text(
+            encoding="utf-8"
+        )
+        content = page.split("<main>\n", 1)[1].rsplit("\n</main>", 1)[0]
+        found = problems(doc, content)
+        if found:
+            failures.append(f"doc {i}:\n{bodies[i]}\n" + "\n".join(found))
+    assert not failures, "\n\n".join(failures[:5])
