@@ -81,8 +81,10 @@ _ALWAYS_ESCAPE_RE = re.compile(r"[\\`*\[\]<>|~]")
 _UNDERSCORE_RE = re.compile(r"(?<![^\W\d_])_|_(?![^\W_])")
 #: ``$$`` opens kramdown math.
 _DOLLARS_RE = re.compile(r"\$(?=\$)|(?<=\$)\$")
-#: ``{:`` (kramdown attribute lists, extensions) and ``{#`` (header ids).
-_BRACE_RE = re.compile(r"\{(?=[:#])")
+#: ``{:`` (kramdown attribute lists, extensions), ``{#`` (header ids), and the second brace of
+#: ``{{%`` or ``{{<`` (Hugo shortcodes; a text ``<`` is escaped, but markup after the text may
+#: start with one).
+_BRACE_RE = re.compile(r"\{(?=[:#])|(?<=\{)\{(?=%|\Z)")
 #: ``&`` that starts an entity reference for either renderer (kramdown takes ``&name;`` with any
 #: name). kramdown has no ``\\&`` escape, so an empty HTML comment separates the ``&``.
 _ENTITY_AMP_RE = re.compile(r"&(?=#?[\w:][\w.:\-]*;|#[xX][0-9A-Fa-f]+;)")
@@ -155,31 +157,36 @@ def _tree(runs: Inline) -> list[_Span | Run]:
     """Nest the flat runs: marks open where they start and close where they end, the longer
     span outside (ties: link, then strong, then em, outermost first); a span is split only where
     it crosses another's end."""
-    n = len(runs)
-    values = [(run.href, run.strong, run.em) for run in runs]
-    ends: list[list[int]] = [[0] * n for _ in range(3)]
-    for k in range(3):
-        end = ends[k]
-        for i in range(n - 1, -1, -1):
-            end[i] = end[i + 1] if i + 1 < n and values[i + 1][k] == values[i][k] else i
-    root = _Span("", "")
-    stack: list[tuple[int, _Span]] = []  # (mark index, span)
+    root: list[_Span | Run] = []
+    stack: list[tuple[int, str | bool, list[_Span | Run]]] = []  # (mark, value, children)
     for i, run in enumerate(runs):
-        value = values[i]
-        for depth, (k, span) in enumerate(stack):
-            if value[k] != (span.href if k == 0 else True):
+        value = (run.href, run.strong, run.em)
+        for depth, (k, held, _) in enumerate(stack):
+            if value[k] != held:
                 del stack[depth:]
                 break
-        opened = {k for k, _ in stack}
-        new = [k for k in range(3) if value[k] and k not in opened]
-        if len(new) > 1:
-            new.sort(key=lambda k: (-ends[k][i], k))
-        for k in new:
-            span = _Span(("a", "strong", "em")[k], value[0] if k == 0 else "")
-            (stack[-1][1] if stack else root).children.append(span)
-            stack.append((k, span))
-        (stack[-1][1] if stack else root).children.append(run)
-    return root.children
+        if len(stack) < bool(run.href) + run.strong + run.em:
+            held_marks = {k for k, _, _ in stack}
+            new = [k for k in range(3) if value[k] and k not in held_marks]
+            if len(new) > 1:
+                new.sort(key=lambda k: (-_mark_end(runs, i, k), k))
+            for k in new:
+                span = _Span(("a", "strong", "em")[k], run.href if k == 0 else "")
+                (stack[-1][2] if stack else root).append(span)
+                stack.append((k, value[k], span.children))
+        (stack[-1][2] if stack else root).append(run)
+    return root
+
+
+def _mark_end(runs: Inline, start: int, k: int) -> int:
+    """The index of the last run from ``start`` on that carries mark ``k`` unchanged."""
+    value = (runs[start].href, runs[start].strong, runs[start].em)[k]
+    end = start
+    for run in runs[start + 1 :]:
+        if (run.href, run.strong, run.em)[k] != value:
+            break
+        end += 1
+    return end
 
 
 # ---------------------------------------------------------------- Markdown
@@ -218,7 +225,7 @@ def _code_span(text: str, html: bool = False) -> str:
     space inside a single-backtick span, and one from each side of a longer one) and longer
     than any backtick run inside, with one space of padding each side (both strip it)."""
     if not text.strip():
-        return _escape_text(text)  # blank code: nothing to show as code
+        return _ODD_SPACES_RE.sub(" ", text)  # blank code: nothing to show as code
     if (html and "|" in text) or "]:" in text:
         return f"<code>{text.translate(_CODE_ENTITIES)}</code>"
     longest = max((len(m) for m in _BACKTICK_RUN_RE.findall(text)), default=0)
@@ -411,7 +418,10 @@ def _md_runs(runs: Inline, *, heading: bool = False) -> str:
     if "\\`" in text and any(run.code and "|" in run.text for run in prepared):
         text = _md_inline(tree, True, None).strip()
     if "\n" in text:
-        text = _BREAK_SPACES_RE.sub("\n", text).replace("\n", "\\\n")
+        text = _BREAK_SPACES_RE.sub("\n", text)
+        if "\\\n" in text:  # an escaped backslash before a break: goldmark (Hugo) then
+            text = text.replace("\\\n", "\\ \n")  # shows both and no break; a space between
+        text = text.replace("\n", "\\\n")
     return _LINE_START_RE.sub(_escape_line_start, text)
 
 
@@ -433,6 +443,8 @@ def _md_fence(code: Code) -> str:
 def _md_alt(alt: str) -> str:
     alt = " ".join(_clean_text(alt).split())
     alt = _ALT_ESCAPE_RE.sub(r"\\\g<0>", alt)
+    if "{" in alt:
+        alt = _BRACE_RE.sub(r"\\{", alt)
     if "]:" in alt:
         alt = alt.replace("]:", "]\\:")  # see _escape_text
     if "&" in alt:  # no way to write "&amp;" in alt text that both read so: "& amp;"
@@ -520,6 +532,7 @@ def render_markdown(doc: Document) -> str:
     blocks = doc.blocks
     i = 0
     n = len(blocks)
+    last_list: bool | None = None  # the kind of list just written, if the last block was one
     while i < n:
         block = blocks[i]
         if isinstance(block, ListItem):
@@ -533,7 +546,10 @@ def render_markdown(doc: Document) -> str:
                 i += 1
             text = _md_list(items)
             if text:
+                if last_list == block.ordered:
+                    parts.append("<!-- -->")  # else both read one list (an empty block between)
                 parts.append(text)
+                last_list = block.ordered
             continue
         i += 1
         text = _md_block(block)
@@ -544,6 +560,7 @@ def render_markdown(doc: Document) -> str:
             continue
         if text:
             parts.append(text)
+            last_list = None
     if not parts:
         return ""
     return "\n\n".join(parts) + "\n"
