@@ -143,7 +143,9 @@ def seen(html: str) -> list[Seen]:
             continue  # a comment
         if el.tag in ("ul", "ol"):
             out.extend(Seen("text", norm(li.text_content())) for li in el if li.tag == "li")
-        elif el.tag == "pre" or (el.tag == "div" and "highlighter-rouge" in _classes(el)):
+        elif el.tag == "pre" or (
+            el.tag == "div" and ("highlighter-rouge" in _classes(el) or _classes(el) == "highlight")
+        ):  # kramdown (Rouge) and Hugo (Chroma) wrap highlighted code in a div
             code = next(el.iter("code"), None)
             text = (code if code is not None else el).text_content()
             holder = code if code is not None and _classes(code) else el

@@ -117,3 +117,31 @@ def test_pages_without_a_model_read_back_as_their_document(corpus: Path, source:
         pytest.skip("not a whole page (a body fragment)")
     found = problems(post.body, oracle.commonmark_html(render_markdown(post.body)))
     assert not found, "\n".join(found)
+
+
+def _front(text: str) -> dict[str, Any]:
+    import yaml
+
+    loaded = yaml.safe_load(text.split("---\n", 2)[1])
+    assert isinstance(loaded, dict)
+    return loaded
+
+
+@pytest.mark.parametrize("source", _sources()[:6] + _pages_without_model()[:3])
+def test_text_values_are_the_same_for_both_body_formats(
+    corpus: Path, tmp_path: Path, source: str
+) -> None:
+    from medium_archive.archive import Options, archive_one
+    from medium_archive.store import Site
+
+    files = {}
+    for body_format in ("markdown", "html"):
+        site = Site(tmp_path / body_format)
+        outcome = archive_one(str(CORPUS / "pages" / source), site=site, session=None,
+                              options=Options(body_format=body_format))  # type: ignore[arg-type]
+        assert outcome.path, outcome
+        files[body_format] = (tmp_path / body_format / outcome.path).read_text(encoding="utf-8")
+    markdown, html = _front(files["markdown"]), _front(files["html"])
+    for key in ("description", "wordCount", "keywords", "inLanguage"):
+        assert markdown.get(key) == html.get(key), key
+    assert "](" not in str(markdown.get("description"))

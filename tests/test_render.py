@@ -1,15 +1,21 @@
-"""The document writers: `render_markdown` read back by CommonMark (markdown-it-py) and by kramdown
-(a real `jekyll build`), and `render_html`, on hand-made and generated documents.
+"""The document writers: `render_markdown` read back by CommonMark (markdown-it-py), by kramdown
+(a real `jekyll build`) and by goldmark (a real `hugo` build), and `render_html`, on hand-made
+and generated documents.
 
 The oracle (tests/render_oracle.py) knows nothing of the writer: it takes each block's text from
-the model and each rendered block's text from the renderer's HTML. The Jekyll test is skipped
-(with the reason) where `jekyll` is not installed, an error in CI (MEDIUM_ARCHIVE_REQUIRE_JEKYLL).
+the model and each rendered block's text from the renderer's HTML. The Jekyll and Hugo tests are
+skipped (with the reason) where the tool is not installed, an error in CI
+(MEDIUM_ARCHIVE_REQUIRE_JEKYLL, MEDIUM_ARCHIVE_REQUIRE_HUGO).
 """
 
 from __future__ import annotations
 
+import dataclasses
+import os
 import random
 import re
+import shutil
+import subprocess
 from pathlib import Path
 
 import lxml.html
@@ -256,6 +262,16 @@ def test_golden_emphasis_at_awkward_boundaries() -> None:
     )
 
 
+def test_lists_of_one_kind_apart_stay_apart() -> None:
+    doc = Document((
+        ListItem((Run("a"),)), Paragraph((Run(" "),)), ListItem((Run("b"),)),
+        ListItem((Run("c"),), ordered=True),
+    ))
+    assert render_markdown(doc) == "- a\n\n<!-- -->\n\n- b\n\n1. c\n"
+    html = commonmark(render_markdown(doc))
+    assert html.count("<ul>") == 2 and html.count("<ol>") == 1
+
+
 def test_empty_document() -> None:
     assert render_markdown(Document()) == ""
     assert render_markdown(Document((Paragraph((Run("  "),)), ListItem(())))) == ""
@@ -295,10 +311,14 @@ def test_html_body_shape() -> None:
 # ---------------------------------------------------------------- kramdown, in a real Jekyll
 
 
-#: kramdown's typographic symbols and smart quotes are turned off, so that the rendered text
-#: can be compared exactly (with them on, `--` becomes "–" and quotes curl: typography the
-#: site chooses, not markup).
-KRAMDOWN_CONFIG = """title: render test
+#: Two sites: kramdown as Jekyll configures it by default, and with its typographic symbols and
+#: smart quotes turned off, so that the text can be compared exactly. With them on, `--` becomes
+#: "–", `...` "…" and straight quotes curl: typography the site chooses, not markup; that
+#: site's text is compared with those characters mapped back (`typographic`).
+STOCK_CONFIG = """title: render test
+markdown: kramdown
+"""
+EXACT_CONFIG = """title: render test
 markdown: kramdown
 kramdown:
   input: GFM
@@ -306,11 +326,45 @@ kramdown:
   typographic_symbols: {hellip: "...", mdash: "---", ndash: "--", laquo: "<<", raquo: ">>",
                         laquo_space: "<< ", raquo_space: " >>"}
 """
+_TYPOGRAPHY = str.maketrans({"‘": "'", "’": "'", "“": '"', "”": '"', "—": "---", "–": "--",
+                             "…": "...", "«": "<<", "»": ">>"})
+
+
+def typographic(doc: Document) -> Document:
+    """``doc`` with kramdown's typographic characters mapped back to ASCII, so that it compares
+    with a stock Jekyll rendering mapped the same way (`problems` sees only text)."""
+
+    def runs(inline: tuple[Run, ...]) -> tuple[Run, ...]:
+        return tuple(
+            r if r.code else Run(r.text.translate(_TYPOGRAPHY), r.strong, r.em, r.code, r.href)
+            for r in inline
+        )
+
+    blocks = []
+    for block in doc.blocks:
+        if isinstance(block, (Paragraph, Heading, Quote, ListItem)):
+            block = dataclasses.replace(block, runs=runs(block.runs))
+        elif isinstance(block, Image):
+            block = dataclasses.replace(block, caption=runs(block.caption))
+        elif isinstance(block, Embed):
+            block = dataclasses.replace(
+                block, caption=runs(block.caption), title=block.title.translate(_TYPOGRAPHY)
+            )
+        blocks.append(block)
+    return Document(tuple(blocks))
+
+
+def _untypographic(html: str) -> str:
+    """Rendered HTML with typographic characters outside code mapped back to ASCII."""
+    parts = re.split(r"(<code\b.*?</code>)", html, flags=re.S)
+    return "".join(p if i % 2 else p.translate(_TYPOGRAPHY) for i, p in enumerate(parts))
 
 
 @pytest.mark.jekyll
-def test_documents_read_back_through_kramdown_in_jekyll(tmp_path: Path) -> None:
+@pytest.mark.parametrize("config", [EXACT_CONFIG, STOCK_CONFIG], ids=["exact", "stock"])
+def test_documents_read_back_through_kramdown_in_jekyll(tmp_path: Path, config: str) -> None:
     jekyll = require_jekyll()
+    stock = config == STOCK_CONFIG
     rng = random.Random(9)
     docs = list(HOSTILE_DOCUMENTS) + [random_document(rng) for _ in range(800)]
     source = tmp_path / "site"
@@ -319,7 +373,7 @@ def test_documents_read_back_through_kramdown_in_jekyll(tmp_path: Path) -> None:
     (source / "_layouts" / "bare.html").write_text(
         "<html><body><main>\n{{ content }}\n</main></body></html>\n", encoding="utf-8"
     )
-    (source / "_config.yml").write_text(KRAMDOWN_CONFIG, encoding="utf-8")
+    (source / "_config.yml").write_text(config, encoding="utf-8")
     bodies = []
     for i, doc in enumerate(docs):
         body = render_markdown(doc)
@@ -338,7 +392,10 @@ def test_documents_read_back_through_kramdown_in_jekyll(tmp_path: Path) -> None:
             encoding="utf-8"
         )
         content = page.split("<main>\n", 1)[1].rsplit("\n</main>", 1)[0]
-        found = problems(doc, content)
+        if stock:
+            found = problems(typographic(doc), _untypographic(content))
+        else:
+            found = problems(doc, content)
         if found:
             failures.append(f"doc {i}:\n{bodies[i]}\n" + "\n".join(found))
     assert not failures, "\n\n".join(failures[:5])
@@ -355,3 +412,70 @@ def test_documents_read_back_through_kramdown_in_jekyll(tmp_path: Path) -> None:
     assert [s.lang for s in seen(code.split("<main>", 1)[1]) if s.kind == "code"][:1] == [
         "python"
     ]
+
+
+# ---------------------------------------------------------------- goldmark, in a real Hugo
+
+#: Hugo's goldmark with its typographer (quotes, dashes) and linkify turned off, so that the
+#: text compares exactly: linkify also makes links of bare URLs and e-mail addresses, and takes
+#: an emphasis mark next to an address into it (``*b*9@a.a`` → a link to ``b*9@a.a``).
+#: ``unsafe`` false is Hugo's default: inline HTML is dropped, its text kept.
+HUGO_CONFIG = """baseURL = "http://example.org/"
+title = "render test"
+disableKinds = ["taxonomy", "term", "RSS", "sitemap"]
+[markup.goldmark.renderer]
+unsafe = {unsafe}
+[markup.goldmark.extensions]
+typographer = false
+linkify = false
+"""
+
+
+def require_hugo() -> str:
+    exe = shutil.which("hugo")
+    if exe:
+        return exe
+    message = "hugo is not installed (Debian package `hugo`); .ci/run installs it"
+    if os.environ.get("MEDIUM_ARCHIVE_REQUIRE_HUGO"):
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+@pytest.mark.hugo
+@pytest.mark.parametrize("unsafe", ["true", "false"])
+def test_documents_read_back_through_goldmark_in_hugo(tmp_path: Path, unsafe: str) -> None:
+    hugo = require_hugo()
+    rng = random.Random(11)
+    docs = list(HOSTILE_DOCUMENTS) + [random_document(rng) for _ in range(600)]
+    source = tmp_path / "site"
+    (source / "layouts" / "_default").mkdir(parents=True)
+    (source / "content" / "posts").mkdir(parents=True)
+    (source / "layouts" / "_default" / "single.html").write_text(
+        "<main>\n{{ .Content }}\n</main>\n", encoding="utf-8"
+    )
+    for name in ("list.html", "index.html"):
+        (source / "layouts" / "_default" / name).write_text("", encoding="utf-8")
+    (source / "hugo.toml").write_text(HUGO_CONFIG.format(unsafe=unsafe), encoding="utf-8")
+    bodies = []
+    for i, doc in enumerate(docs):
+        body = render_markdown(doc)
+        bodies.append(body)
+        (source / "content" / "posts" / f"doc-{i}.md").write_text(
+            frontmatter.dumps({"title": f"doc {i}"}, body), encoding="utf-8"
+        )
+    result = subprocess.run(
+        [hugo, "--source", str(source), "--destination", str(tmp_path / "public"), "--quiet"],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+    failures = []
+    for i, doc in enumerate(docs):
+        page = (tmp_path / "public" / "posts" / f"doc-{i}" / "index.html").read_text(
+            encoding="utf-8"
+        )
+        content = page.split("<main>\n", 1)[1].rsplit("\n</main>", 1)[0]
+        found = problems(doc, content)
+        if found:
+            failures.append(f"doc {i}:\n{bodies[i]}\n" + "\n".join(found))
+    assert not failures, "\n\n".join(failures[:5])
