@@ -878,3 +878,24 @@ def test_an_export_post_s_gist_scripts_become_code(httpserver: HTTPServer, tmp_p
         assert f"```bash\necho {gist_id}\n```\n\n[Gist bgoonz/{gist_id}](https://gist.github.com/bgoonz/{gist_id})" in body  # noqa: E501
     assert body.count("```bash\necho ") == 33
     assert len(httpserver.log) == 2 * 28
+
+
+def test_fetch_text_decodes_and_fails_like_every_fetch(httpserver: HTTPServer) -> None:
+    from medium_archive.errors import FetchError
+    from medium_archive.fetch import fetch_text
+
+    httpserver.expect_request("/latin1").respond_with_data(
+        "café\n".encode("latin-1"), content_type="text/plain; charset=iso-8859-1"
+    )
+    httpserver.expect_request("/bom").respond_with_data(
+        b"\xef\xbb\xbfna\xc3\xafve", content_type="application/javascript"
+    )
+    httpserver.expect_request("/gone").respond_with_data("", status=404)
+    httpserver.expect_request("/big").respond_with_data("x" * 100, content_type="text/plain")
+    session = make_session(retries=0)
+    assert fetch_text(session, httpserver.url_for("/latin1")) == "café\n"
+    assert fetch_text(session, httpserver.url_for("/bom")) == "naïve"
+    with pytest.raises(PostGone):
+        fetch_text(session, httpserver.url_for("/gone"))
+    with pytest.raises(FetchError, match="over the 50 bytes limit"):
+        fetch_text(session, httpserver.url_for("/big"), max_bytes=50)
