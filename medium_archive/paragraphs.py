@@ -89,6 +89,7 @@ _IMAGE_ID_RE = re.compile(r"^[0-9]\*[\w.-]+$")
 _MEDIA_ID_RE = re.compile(r"^[0-9a-f]{16,40}$")
 _SPACE_RE = re.compile(r"\s+")
 _ASTRAL_RE = re.compile("[\U00010000-\U0010ffff]")
+_BLANKS_RE = re.compile(r"[ \t]+")
 
 
 @dataclass(frozen=True)
@@ -431,7 +432,7 @@ def runs_of(text: str, markups: list[JsonDict], url: str) -> Inline:
     if not text:
         return ()
     if not markups:
-        return tidy_runs([Run(clean_text(text))])
+        return tidy_runs([Run(_spaces(clean_text(text)))])
     to_index = _utf16_index(text)
     spans: list[tuple[int, int, str, str]] = []
     for markup in markups:
@@ -455,9 +456,8 @@ def runs_of(text: str, markups: list[JsonDict], url: str) -> Inline:
         code = any(s[2] == "CODE" for s in covering)
         links = [s for s in covering if s[2] == "A"]
         href = max(links, key=lambda s: (s[0], -s[1]))[3] if links else ""
-        piece = text[a:b]
-        if not code:
-            piece = clean_text(piece)
+        piece = text[a:b] if code else clean_text(text[a:b])
+        piece = _spaces(piece)
         runs.append(Run(
             piece,
             strong=any(s[2] == "STRONG" for s in covering),
@@ -466,6 +466,11 @@ def runs_of(text: str, markups: list[JsonDict], url: str) -> Inline:
             href=href,
         ))
     return tidy_runs(runs)  # the HTML reader's tidying (edges, spaces out of emphasis)
+
+
+def _spaces(text: str) -> str:
+    """Runs of spaces and tabs as one space (a browser shows no more; line breaks are kept)."""
+    return _BLANKS_RE.sub(" ", text) if "  " in text or "\t" in text else text
 
 
 def _markup_href(markup: JsonDict, url: str) -> str:
