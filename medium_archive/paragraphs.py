@@ -162,7 +162,8 @@ def _model(model: Any, resolve: Resolve, *, grouped: bool) -> Model | None:
     raw = model.get("paragraphs")
     if not isinstance(raw, list) or not raw:
         return None
-    paragraphs = tuple(p for p in (resolve(ref) for ref in raw) if isinstance(p, dict) and p)
+    # Kept in place (a broken one as {}), so that section start indexes still point right.
+    paragraphs = tuple(p if isinstance(p, dict) else {} for p in (resolve(ref) for ref in raw))
     starts: set[int] = set()
     sections = model.get("sections")
     for ref in sections if isinstance(sections, list) else ():
@@ -170,7 +171,7 @@ def _model(model: Any, resolve: Resolve, *, grouped: bool) -> Model | None:
         index = section.get("startIndex") if isinstance(section, dict) else None
         if isinstance(index, int) and not isinstance(index, bool) and index > 0:
             starts.add(index)
-    return Model(paragraphs, frozenset(starts), resolve, grouped) if paragraphs else None
+    return Model(paragraphs, frozenset(starts), resolve, grouped) if any(paragraphs) else None
 
 
 # --- reading it ----------------------------------------------------------------------------------
@@ -184,8 +185,8 @@ def read_model(
     subtitles: Iterable[str] = (),
 ) -> Document:
     """The `Document` of a body model. ``url`` is the post's URL (links and Medium's media
-    proxy are made absolute against it); ``title`` and ``subtitles`` (the shown and stored
-    subtitle) let the leading paragraphs that repeat them be left out."""
+    proxy are made absolute against it); ``title`` and ``subtitles`` (the post's subtitle as
+    extracted) let the leading paragraphs that repeat them be left out."""
     skip = _title_paragraphs(model.paragraphs, title, [s for s in subtitles if s])
     blocks: list[Block] = []
     for index, paragraph in enumerate(model.paragraphs):
