@@ -89,6 +89,7 @@ _IMAGE_ID_RE = re.compile(r"^[0-9]\*[\w.-]+$")
 _MEDIA_ID_RE = re.compile(r"^[0-9a-f]{16,40}$")
 _SPACE_RE = re.compile(r"\s+")
 _ASTRAL_RE = re.compile("[\U00010000-\U0010ffff]")
+_BLANKS_RE = re.compile(r"[ \t]+")
 
 
 @dataclass(frozen=True)
@@ -161,7 +162,8 @@ def _model(model: Any, resolve: Resolve, *, grouped: bool) -> Model | None:
     raw = model.get("paragraphs")
     if not isinstance(raw, list) or not raw:
         return None
-    paragraphs = tuple(p for p in (resolve(ref) for ref in raw) if isinstance(p, dict) and p)
+    # Kept in place (a broken one as {}), so that section start indexes still point right.
+    paragraphs = tuple(p if isinstance(p, dict) else {} for p in (resolve(ref) for ref in raw))
     starts: set[int] = set()
     sections = model.get("sections")
     for ref in sections if isinstance(sections, list) else ():
@@ -169,7 +171,7 @@ def _model(model: Any, resolve: Resolve, *, grouped: bool) -> Model | None:
         index = section.get("startIndex") if isinstance(section, dict) else None
         if isinstance(index, int) and not isinstance(index, bool) and index > 0:
             starts.add(index)
-    return Model(paragraphs, frozenset(starts), resolve, grouped) if paragraphs else None
+    return Model(paragraphs, frozenset(starts), resolve, grouped) if any(paragraphs) else None
 
 
 # --- reading it ----------------------------------------------------------------------------------
@@ -183,8 +185,8 @@ def read_model(
     subtitles: Iterable[str] = (),
 ) -> Document:
     """The `Document` of a body model. ``url`` is the post's URL (links and Medium's media
-    proxy are made absolute against it); ``title`` and ``subtitles`` (the shown and stored
-    subtitle) let the leading paragraphs that repeat them be left out."""
+    proxy are made absolute against it); ``title`` and ``subtitles`` (the post's subtitle as
+    extracted) let the leading paragraphs that repeat them be left out."""
     skip = _title_paragraphs(model.paragraphs, title, [s for s in subtitles if s])
     blocks: list[Block] = []
     for index, paragraph in enumerate(model.paragraphs):
@@ -431,7 +433,7 @@ def runs_of(text: str, markups: list[JsonDict], url: str) -> Inline:
     if not text:
         return ()
     if not markups:
-        return tidy_runs([Run(clean_text(text))])
+        return tidy_runs([Run(_spaces(clean_text(text)))])
     to_index = _utf16_index(text)
     spans: list[tuple[int, int, str, str]] = []
     for markup in markups:
@@ -455,9 +457,8 @@ def runs_of(text: str, markups: list[JsonDict], url: str) -> Inline:
         code = any(s[2] == "CODE" for s in covering)
         links = [s for s in covering if s[2] == "A"]
         href = max(links, key=lambda s: (s[0], -s[1]))[3] if links else ""
-        piece = text[a:b]
-        if not code:
-            piece = clean_text(piece)
+        piece = text[a:b] if code else clean_text(text[a:b])
+        piece = _spaces(piece)
         runs.append(Run(
             piece,
             strong=any(s[2] == "STRONG" for s in covering),
@@ -466,6 +467,11 @@ def runs_of(text: str, markups: list[JsonDict], url: str) -> Inline:
             href=href,
         ))
     return tidy_runs(runs)  # the HTML reader's tidying (edges, spaces out of emphasis)
+
+
+def _spaces(text: str) -> str:
+    """Runs of spaces and tabs as one space (a browser shows no more; line breaks are kept)."""
+    return _BLANKS_RE.sub(" ", text) if "  " in text or "\t" in text else text
 
 
 def _markup_href(markup: JsonDict, url: str) -> str:

@@ -9,6 +9,8 @@ from typing import Any
 
 import pytest
 from conftest import CORPUS, load_truth, truth_files
+from hypothesis import given
+from hypothesis import strategies as st
 
 from medium_archive import paragraphs
 from medium_archive.document import (
@@ -216,3 +218,26 @@ def test_model_pages_are_found(corpus: Any) -> None:
     assert len(_model_pages()) >= 20
     assert json.dumps(_model_pages())  # names only
     assert all(re.match(r"^[\w.-]+/[\w.-]+\.html$", s) for s in _model_pages())
+
+
+_TEXT = st.text(alphabet=st.sampled_from("ab  \n\t😀é&;"), min_size=1, max_size=30)
+
+
+@given(
+    _TEXT,
+    st.lists(
+        st.tuples(st.sampled_from([1, 2, 3, 10, 99]), st.integers(-2, 70), st.integers(-2, 70)),
+        max_size=6,
+    ),
+)
+def test_any_markups_keep_the_text_and_give_flat_runs(
+    text: str, spans: list[tuple[int, int, int]]
+) -> None:
+    markups = [{"type": t, "start": a, "end": b, "href": "https://x.test/"} for t, a, b in spans]
+    runs = paragraphs.runs_of(text, markups, URL)
+    without = paragraphs.runs_of(text, [], URL)
+    assert plain(runs) == plain(without)  # markups never change the text
+    assert plain(without) == re.sub(r" ?\n ?", "\n", re.sub(r"[ \t]+", " ", text)).strip(" \n")
+    assert all(run.text for run in runs)
+    assert all(a.marks() != b.marks() for a, b in zip(runs, runs[1:], strict=False))
+    assert not plain(runs).startswith((" ", "\n")) and not plain(runs).endswith((" ", "\n"))
