@@ -396,6 +396,7 @@ _AMP_BREAK = "&<!-- -->"
 #: Line starts that would begin a block: ATX heading, list, setext underline, kramdown
 #: definition; an ordered list marker (``1.``, ``1)``).
 _LINE_START_RE = re.compile(r"^([#+=:\-])|^(\d+)([.)])", re.MULTILINE)
+_CARET_LINE_RE = re.compile(r"^[ \t]*\^[ \t]*$", re.MULTILINE)
 _BREAK_SPACES_RE = re.compile(r"[ \t]*\n[ \t]*")
 _BACKTICK_RUN_RE = re.compile(r"`+")
 _TRAILING_HASH_RE = re.compile(r"(?<!\\)#$")
@@ -594,33 +595,55 @@ def _is_punct(ch: str, *, strict: bool) -> bool:
     return category[0] == "P" or (not strict and category[0] == "S")
 
 
+#: Each kind of emphasis span: its delimiters, first choice first, and its inline HTML tags.
+#: ``strongem`` is a strong span holding exactly one em span (written ``***…***``).
+_MARKS = {
+    "strong": (("**", "__"), "<strong>", "</strong>"),
+    "em": (("*", "_"), "<em>", "</em>"),
+    "strongem": (("***", "___"), "<strong><em>", "</em></strong>"),
+}
+
+
 def _delimiters(kind: str, prev: str | None, core: str, after: str | None) -> tuple[str, str]:
-    """The opening and closing marks for an emphasis span: ``**``/``*`` where both renderers
-    read them as emphasis around ``core`` (between ``prev`` and ``after``; ``None`` at the start
-    or end of the block), else inline HTML ``<strong>``/``<em>``.
+    """The opening and closing marks for an emphasis span: ``**``/``*`` (else ``__``/``_``)
+    where both renderers read them as emphasis around ``core`` (between ``prev`` and ``after``;
+    ``None`` at the start or end of the block), else inline HTML ``<strong>``/``<em>``.
 
     CommonMark's rules are the narrower: a delimiter run opens when it is left-flanking and
-    closes when right-flanking. Runs that are both (punctuation on both sides) take part in the
-    "multiple of 3" rule with other runs, so they are avoided but inside a word (letters on
-    both sides), where a lone ``*`` or ``**`` pairs up reliably.
+    closes when right-flanking, and ``_`` only at a word's edge. A run that is both (letters,
+    or punctuation, on both sides) is first tried as a closer, so an opener must not be one
+    (it could close an enclosing ``***``) but inside a word; a closing ``*`` run may be one:
+    the spans are well nested and every other ``*`` is escaped, so it closes its own opener.
+    Two runs of one character never touch, but for a strong span's ``**`` and a
+    nested em's ``*`` at its edge, which make one run (``***``) whose outer sides decide.
+    kramdown reads ``_`` after a letter (or a letter and ``-``) as text.
     """
-    mark = "**" if kind == "strong" else "*"
+    marks, opening, closing = _MARKS[kind]
     first, last = core[0], core[-1]
-    ok = True
-    if prev == "*":
-        ok = False  # two delimiter runs would touch
-    elif first == "*":  # the content opens with a nested span's delimiter: one run
-        ok = kind == "strong" and (prev is None or _is_space(prev) or _is_punct(prev, strict=True))
-    elif _is_punct(first, strict=False):
-        ok = prev is None or _is_space(prev)
-    if ok:
-        if last == "*":
-            ok = after is None or _is_space(after) or _is_punct(after, strict=True)
+    for mark in marks:
+        c = mark[0]
+        if prev == c or after == c:
+            continue  # two delimiter runs would touch
+        prev_open = prev is None or _is_space(prev)
+        after_open = after is None or _is_space(after)
+        if first == c:  # the content opens with a nested span's delimiter: one run
+            if not (mark == "**" and (prev_open or _is_punct(prev or "", strict=True))):
+                continue
+        elif _is_punct(first, strict=False):
+            if not prev_open:
+                continue
+        elif c == "_" and not (prev_open or (_is_punct(prev or "", strict=True) and prev != "-")):
+            continue
+        if last == c:
+            if not (mark == "**" and (after_open or _is_punct(after or "", strict=True))):
+                continue
         elif _is_punct(last, strict=False):
-            ok = after is None or _is_space(after)
-    if ok:
+            if not (after_open or (c == "*" and _is_punct(after or "", strict=True))):
+                continue
+        elif c == "_" and not (after_open or _is_punct(after or "", strict=True)):
+            continue
         return mark, mark
-    return f"<{kind}>", f"</{kind}>"
+    return opening, closing
 
 
 #: Stands for the edge of an enclosing span or link (a delimiter or bracket: punctuation).
@@ -640,15 +663,20 @@ def _md_inline(
             else:
                 pieces.append(_escape_text(child.text))
             continue
+        kind = child.kind
+        grandchild = child.children[0] if len(child.children) == 1 else None
+        if kind == "strong" and isinstance(grandchild, _Span) and grandchild.kind == "em":
+            kind = "strongem"
+            child = grandchild
         lead, core, trail = _split_space(_md_inline(child.children, html_pipes))
         if not core:
             pieces.append(lead)
-        elif child.kind == "a":
+        elif kind == "a":
             if core[0] == "^":
                 core = "<!-- -->" + core  # kramdown reads ``[^`` as a footnote
             pieces.append(f"{lead}[{core}]({_url(child.href)}){trail}")
         else:
-            pieces.append((child.kind, lead, core, trail))
+            pieces.append((kind, lead, core, trail))
     out: list[str] = []
     for i, piece in enumerate(pieces):
         if isinstance(piece, str):
@@ -675,7 +703,8 @@ def _md_inline(
                         after = following[0]
                         break
                 else:
-                    after = following[1][:1] or "*"
+                    after = following[1][:1] or _INNER_EDGE  # a delimiter or tag, which
+                    # will not touch ours: the span after sees this one's mark and picks another
                     break
         opening, closing = _delimiters(kind, prev, core, after)
         if opening[0] == "<":
@@ -721,6 +750,8 @@ def _md_runs(runs: Inline, *, heading: bool = False) -> str:
     text = _md_inline(tree, False, None).strip()
     if "\\`" in text and any(run.code and "|" in run.text for run in prepared):
         text = _md_inline(tree, True, None).strip()
+    if "^" in text:
+        text = _CARET_LINE_RE.sub("^<!-- -->", text)  # kramdown: a "^" line ends a block
     if "\n" in text:
         text = _BREAK_SPACES_RE.sub("\n", text)
         if "\\\n" in text:  # an escaped backslash before a break: goldmark (Hugo) then
