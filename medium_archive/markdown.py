@@ -1,10 +1,18 @@
-"""Render the normalised body HTML (see body.py) as Markdown or as cleaned HTML.
+"""Render a post body as Markdown or as cleaned HTML.
 
-`to_markdown` uses one html2text configuration for prose and renders what html2text does
-badly itself: code blocks (fenced, exact, with their language) and figures (image line, then
-the caption in italics). Those blocks are swapped for placeholder tokens before html2text runs
-and put back afterwards, so html2text never escapes or re-wraps them. `to_clean_html` is the
-``--body html`` output: the same body sanitised by nh3 inside ``<article>``.
+`render_markdown` and `render_html` write a `Document` (document.py). The Markdown reads the
+same in kramdown (Jekyll, GFM input), CommonMark (markdown-it) and goldmark (Hugo): text is
+escaped wherever any of them would take it for markup, emphasis is written with delimiters
+only where every one of them pairs them up as meant (else as inline ``<strong>``/``<em>``),
+links only for http(s) and mailto targets. The rules, and the renderer quirks behind them, are
+noted where they are applied; tests/test_render.py checks them through all three renderers.
+
+`to_markdown` and `to_clean_html`, the older path from normalised body HTML (see body.py), use
+one html2text configuration for prose and render what html2text does badly itself: code blocks
+(fenced, exact, with their language) and figures (image line, then the caption in italics).
+Those blocks are swapped for placeholder tokens before html2text runs and put back afterwards,
+so html2text never escapes or re-wraps them. `to_clean_html` is the ``--body html`` output: the
+same body sanitised by nh3 inside ``<article>``.
 """
 
 from __future__ import annotations
@@ -501,6 +509,10 @@ def _escape_text(text: str) -> str:
     """Text (no code) as Markdown that both renderers show as this text."""
     if not _TEXT_SPECIAL_RE.search(text):
         return text
+    if "&" in text and _ENTITY_AMP_RE.search(text):
+        # Found in the text itself: kramdown writes a text "&name;" (escapes undone) as it is,
+        # an entity reference to the browser. An empty comment after the "&" breaks it.
+        return _AMP_BREAK.join(_escape_text(part) for part in _ENTITY_AMP_RE.split(text))
     text = _ALWAYS_ESCAPE_RE.sub(r"\\\g<0>", text)
     if "_" in text:
         text = _UNDERSCORE_RE.sub(r"\\_", text)
@@ -510,8 +522,6 @@ def _escape_text(text: str) -> str:
         text = _BRACE_RE.sub(r"\\{", text)
     if "]:" in text:
         text = text.replace("]:", "]\\:")  # kramdown: "[…]:" opening a line defines a link
-    if "&" in text:
-        text = _ENTITY_AMP_RE.sub(_AMP_BREAK, text)
     return text
 
 
@@ -521,7 +531,8 @@ def _code_span(text: str, html: bool = False) -> str:
     ``html``: a code span holding ``|`` is written as ``<code>`` with its text as character
     references. kramdown takes a line with a ``|`` outside code for a table row, and finds the
     code spans of a line without reading backslash escapes: a text backtick (``\\```) on the
-    line makes it pair the backticks wrongly and see the code's pipe as outside. Code holding
+    line (or a text ``<!--``, which it takes for a comment up to the next ``-->``) makes it pair
+    the backticks wrongly and see the code's pipe as outside. Code holding
     ``]:`` is written so too: in a line opening with a link, kramdown takes ``[…]:`` up to the
     first ``]``, code or not, for a link definition.
 
@@ -614,8 +625,10 @@ def _delimiters(kind: str, prev: str | None, core: str, after: str | None) -> tu
     or punctuation, on both sides) is first tried as a closer, so an opener must not be one
     (it could close an enclosing ``***``) but inside a word; a closing ``*`` run may be one:
     the spans are well nested and every other ``*`` is escaped, so it closes its own opener.
-    Two runs of one character never touch, but for a strong span's ``**`` and a
-    nested em's ``*`` at its edge, which make one run (``***``) whose outer sides decide.
+    Two runs of one character never touch, but at the end of a strong span: an em's closing
+    ``*`` and the strong span's ``**`` make one run (``***``) whose outer sides decide. Not at
+    its start: an opening ``***`` (3 long) could pair with a ``*`` run inside a word (1 long,
+    3 + 1 is no multiple of 3) meant to open an em later in the span.
     kramdown reads ``_`` after a letter (or a letter and ``-``) as text.
     """
     marks, opening, closing = _MARKS[kind]
@@ -626,10 +639,9 @@ def _delimiters(kind: str, prev: str | None, core: str, after: str | None) -> tu
             continue  # two delimiter runs would touch
         prev_open = prev is None or _is_space(prev)
         after_open = after is None or _is_space(after)
-        if first == c:  # the content opens with a nested span's delimiter: one run
-            if not (mark == "**" and (prev_open or _is_punct(prev or "", strict=True))):
-                continue
-        elif _is_punct(first, strict=False):
+        if first == c:
+            continue  # the content opens with a nested span's delimiter: see above
+        if _is_punct(first, strict=False):
             if not prev_open:
                 continue
         elif c == "_" and not (prev_open or (_is_punct(prev or "", strict=True) and prev != "-")):
@@ -748,7 +760,9 @@ def _md_runs(runs: Inline, *, heading: bool = False) -> str:
         return ""
     tree = _tree(prepared)
     text = _md_inline(tree, False, None).strip()
-    if "\\`" in text and any(run.code and "|" in run.text for run in prepared):
+    if ("\\`" in text or "\\<!--" in text) and any(
+        run.code and "|" in run.text for run in prepared
+    ):
         text = _md_inline(tree, True, None).strip()
     if "^" in text:
         text = _CARET_LINE_RE.sub("^<!-- -->", text)  # kramdown: a "^" line ends a block
@@ -777,18 +791,20 @@ def _md_fence(code: Code) -> str:
 
 def _md_alt(alt: str) -> str:
     alt = " ".join(_clean_text(alt).split())
+    if "&" in alt:  # no way to write "&amp;" in alt text that all read so: "& amp;"
+        alt = _ENTITY_AMP_RE.sub("& ", alt)
     alt = _ALT_ESCAPE_RE.sub(r"\\\g<0>", alt)
     if "{" in alt:
         alt = _BRACE_RE.sub(r"\\{", alt)
     if "]:" in alt:
         alt = alt.replace("]:", "]\\:")  # see _escape_text
-    if "&" in alt:  # no way to write "&amp;" in alt text that both read so: "& amp;"
-        alt = _ENTITY_AMP_RE.sub("& ", alt)
     return " " + alt if alt[:1] == "^" else alt  # kramdown reads "![^" as no image
 
 
-#: Escaped in image alt text: kramdown takes the alt text raw but for its own escapes.
-_ALT_ESCAPE_RE = re.compile(r"[\\`*_\[\]<>|]")
+#: Escaped in image alt text: kramdown takes the alt text raw but for its own escapes (which
+#: lack ``\\~``: kramdown shows that backslash, but a ``~~`` left in alt text can open a
+#: strikethrough that runs past the image).
+_ALT_ESCAPE_RE = re.compile(r"[\\`*_\[\]<>|~]")
 
 
 def _flip_em(runs: Inline) -> Inline:
