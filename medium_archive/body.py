@@ -443,7 +443,8 @@ class _Walker:
         alt = clean_text((img.get("alt") if img is not None else "") or "").strip()
         if alt.lower() in _FILLER_ALTS:
             alt = ""
-        self._emit(Image(src, " ".join(alt.split()), caption if _has_text(caption) else ()))
+        self._emit(Image(src, " ".join(alt.split()), caption if _has_text(caption) else (),
+                         _image_link(el, self.url)))
 
     def _next_media(self) -> str:
         index = self.embed_index
@@ -490,6 +491,16 @@ class _Walker:
         title = _norm(heading.text_content() if heading is not None else anchor.text_content())
         if href:
             self._emit(Embed(href, title=title, kind="link", resolved=True))
+
+
+def _image_link(figure: Any, base: str) -> str:
+    """The link an image is wrapped in (Medium's ``a.graf-imageAnchor``), '' when none."""
+    for anchor in figure.iter("a"):
+        href = anchor.get("href")
+        if href and (anchor.find(".//img") is not None or anchor.find(".//*[@data-image-id]")
+                     is not None):
+            return clean_href(href, base)
+    return ""
 
 
 def _is_pixel(img: Any | None, src: str) -> bool:

@@ -1,7 +1,13 @@
-"""Write a body `Document` (document.py) as Markdown or as the ``--body html`` article.
+"""Render a post body as Markdown or as cleaned HTML.
 
-`render_markdown` writes Markdown that kramdown (Jekyll's default) and CommonMark read alike;
-`render_html` writes the body contract's simple HTML, sanitised by nh3, inside ``<article>``.
+`render_markdown` and `render_html` write a `Document` (document.py). The Markdown reads the
+same in kramdown (Jekyll, GFM input), CommonMark (markdown-it) and goldmark (Hugo): text is
+escaped wherever any of them would take it for markup, emphasis is written with delimiters
+only where every one of them pairs them up as meant (else as inline ``<strong>``/``<em>``),
+links only for http(s) and mailto targets. The rules, and the renderer quirks behind them, are
+noted where they are applied; tests/test_render.py checks them through all three renderers.
+`render_html` is the ``--body html`` output: the body contract's simple HTML, sanitised by nh3,
+inside ``<article>``.
 """
 
 from __future__ import annotations
@@ -92,6 +98,7 @@ _AMP_BREAK = "&<!-- -->"
 #: Line starts that would begin a block: ATX heading, list, setext underline, kramdown
 #: definition; an ordered list marker (``1.``, ``1)``).
 _LINE_START_RE = re.compile(r"^([#+=:\-])|^(\d+)([.)])", re.MULTILINE)
+_CARET_LINE_RE = re.compile(r"^[ \t]*\^[ \t]*$", re.MULTILINE)
 _BREAK_SPACES_RE = re.compile(r"[ \t]*\n[ \t]*")
 _BACKTICK_RUN_RE = re.compile(r"`+")
 _TRAILING_HASH_RE = re.compile(r"(?<!\\)#$")
@@ -196,6 +203,10 @@ def _escape_text(text: str) -> str:
     """Text (no code) as Markdown that both renderers show as this text."""
     if not _TEXT_SPECIAL_RE.search(text):
         return text
+    if "&" in text and _ENTITY_AMP_RE.search(text):
+        # Found in the text itself: kramdown writes a text "&name;" (escapes undone) as it is,
+        # an entity reference to the browser. An empty comment after the "&" breaks it.
+        return _AMP_BREAK.join(_escape_text(part) for part in _ENTITY_AMP_RE.split(text))
     text = _ALWAYS_ESCAPE_RE.sub(r"\\\g<0>", text)
     if "_" in text:
         text = _UNDERSCORE_RE.sub(r"\\_", text)
@@ -205,8 +216,6 @@ def _escape_text(text: str) -> str:
         text = _BRACE_RE.sub(r"\\{", text)
     if "]:" in text:
         text = text.replace("]:", "]\\:")  # kramdown: "[…]:" opening a line defines a link
-    if "&" in text:
-        text = _ENTITY_AMP_RE.sub(_AMP_BREAK, text)
     return text
 
 
@@ -216,7 +225,8 @@ def _code_span(text: str, html: bool = False) -> str:
     ``html``: a code span holding ``|`` is written as ``<code>`` with its text as character
     references. kramdown takes a line with a ``|`` outside code for a table row, and finds the
     code spans of a line without reading backslash escapes: a text backtick (``\\```) on the
-    line makes it pair the backticks wrongly and see the code's pipe as outside. Code holding
+    line (or a text ``<!--``, which it takes for a comment up to the next ``-->``) makes it pair
+    the backticks wrongly and see the code's pipe as outside. Code holding
     ``]:`` is written so too: in a line opening with a link, kramdown takes ``[…]:`` up to the
     first ``]``, code or not, for a link definition.
 
@@ -290,33 +300,56 @@ def _is_punct(ch: str, *, strict: bool) -> bool:
     return category[0] == "P" or (not strict and category[0] == "S")
 
 
+#: Each kind of emphasis span: its delimiters, first choice first, and its inline HTML tags.
+#: ``strongem`` is a strong span holding exactly one em span (written ``***…***``).
+_MARKS = {
+    "strong": (("**", "__"), "<strong>", "</strong>"),
+    "em": (("*", "_"), "<em>", "</em>"),
+    "strongem": (("***", "___"), "<strong><em>", "</em></strong>"),
+}
+
+
 def _delimiters(kind: str, prev: str | None, core: str, after: str | None) -> tuple[str, str]:
-    """The opening and closing marks for an emphasis span: ``**``/``*`` where both renderers
-    read them as emphasis around ``core`` (between ``prev`` and ``after``; ``None`` at the start
-    or end of the block), else inline HTML ``<strong>``/``<em>``.
+    """The opening and closing marks for an emphasis span: ``**``/``*`` (else ``__``/``_``)
+    where both renderers read them as emphasis around ``core`` (between ``prev`` and ``after``;
+    ``None`` at the start or end of the block), else inline HTML ``<strong>``/``<em>``.
 
     CommonMark's rules are the narrower: a delimiter run opens when it is left-flanking and
-    closes when right-flanking. Runs that are both (punctuation on both sides) take part in the
-    "multiple of 3" rule with other runs, so they are avoided but inside a word (letters on
-    both sides), where a lone ``*`` or ``**`` pairs up reliably.
+    closes when right-flanking, and ``_`` only at a word's edge. A run that is both (letters,
+    or punctuation, on both sides) is first tried as a closer, so an opener must not be one
+    (it could close an enclosing ``***``) but inside a word; a closing ``*`` run may be one:
+    the spans are well nested and every other ``*`` is escaped, so it closes its own opener.
+    Two runs of one character never touch, but at the end of a strong span: an em's closing
+    ``*`` and the strong span's ``**`` make one run (``***``) whose outer sides decide. Not at
+    its start: an opening ``***`` (3 long) could pair with a ``*`` run inside a word (1 long,
+    3 + 1 is no multiple of 3) meant to open an em later in the span.
+    kramdown reads ``_`` after a letter (or a letter and ``-``) as text.
     """
-    mark = "**" if kind == "strong" else "*"
+    marks, opening, closing = _MARKS[kind]
     first, last = core[0], core[-1]
-    ok = True
-    if prev == "*":
-        ok = False  # two delimiter runs would touch
-    elif first == "*":  # the content opens with a nested span's delimiter: one run
-        ok = kind == "strong" and (prev is None or _is_space(prev) or _is_punct(prev, strict=True))
-    elif _is_punct(first, strict=False):
-        ok = prev is None or _is_space(prev)
-    if ok:
-        if last == "*":
-            ok = after is None or _is_space(after) or _is_punct(after, strict=True)
+    for mark in marks:
+        c = mark[0]
+        if prev == c or after == c:
+            continue  # two delimiter runs would touch
+        prev_open = prev is None or _is_space(prev)
+        after_open = after is None or _is_space(after)
+        if first == c:
+            continue  # the content opens with a nested span's delimiter: see above
+        if _is_punct(first, strict=False):
+            if not prev_open:
+                continue
+        elif c == "_" and not (prev_open or (_is_punct(prev or "", strict=True) and prev != "-")):
+            continue
+        if last == c:
+            if not (mark == "**" and (after_open or _is_punct(after or "", strict=True))):
+                continue
         elif _is_punct(last, strict=False):
-            ok = after is None or _is_space(after)
-    if ok:
+            if not (after_open or (c == "*" and _is_punct(after or "", strict=True))):
+                continue
+        elif c == "_" and not (after_open or _is_punct(after or "", strict=True)):
+            continue
         return mark, mark
-    return f"<{kind}>", f"</{kind}>"
+    return opening, closing
 
 
 #: Stands for the edge of an enclosing span or link (a delimiter or bracket: punctuation).
@@ -336,15 +369,20 @@ def _md_inline(
             else:
                 pieces.append(_escape_text(child.text))
             continue
+        kind = child.kind
+        grandchild = child.children[0] if len(child.children) == 1 else None
+        if kind == "strong" and isinstance(grandchild, _Span) and grandchild.kind == "em":
+            kind = "strongem"
+            child = grandchild
         lead, core, trail = _split_space(_md_inline(child.children, html_pipes))
         if not core:
             pieces.append(lead)
-        elif child.kind == "a":
+        elif kind == "a":
             if core[0] == "^":
                 core = "<!-- -->" + core  # kramdown reads ``[^`` as a footnote
             pieces.append(f"{lead}[{core}]({_url(child.href)}){trail}")
         else:
-            pieces.append((child.kind, lead, core, trail))
+            pieces.append((kind, lead, core, trail))
     out: list[str] = []
     for i, piece in enumerate(pieces):
         if isinstance(piece, str):
@@ -371,7 +409,8 @@ def _md_inline(
                         after = following[0]
                         break
                 else:
-                    after = following[1][:1] or "*"
+                    after = following[1][:1] or _INNER_EDGE  # a delimiter or tag, which
+                    # will not touch ours: the span after sees this one's mark and picks another
                     break
         opening, closing = _delimiters(kind, prev, core, after)
         if opening[0] == "<":
@@ -415,8 +454,12 @@ def _md_runs(runs: Inline, *, heading: bool = False) -> str:
         return ""
     tree = _tree(prepared)
     text = _md_inline(tree, False, None).strip()
-    if "\\`" in text and any(run.code and "|" in run.text for run in prepared):
+    if ("\\`" in text or "\\<!--" in text) and any(
+        run.code and "|" in run.text for run in prepared
+    ):
         text = _md_inline(tree, True, None).strip()
+    if "^" in text:
+        text = _CARET_LINE_RE.sub("^<!-- -->", text)  # kramdown: a "^" line ends a block
     if "\n" in text:
         text = _BREAK_SPACES_RE.sub("\n", text)
         if "\\\n" in text:  # an escaped backslash before a break: goldmark (Hugo) then
@@ -442,18 +485,20 @@ def _md_fence(code: Code) -> str:
 
 def _md_alt(alt: str) -> str:
     alt = " ".join(_clean_text(alt).split())
+    if "&" in alt:  # no way to write "&amp;" in alt text that all read so: "& amp;"
+        alt = _ENTITY_AMP_RE.sub("& ", alt)
     alt = _ALT_ESCAPE_RE.sub(r"\\\g<0>", alt)
     if "{" in alt:
         alt = _BRACE_RE.sub(r"\\{", alt)
     if "]:" in alt:
         alt = alt.replace("]:", "]\\:")  # see _escape_text
-    if "&" in alt:  # no way to write "&amp;" in alt text that both read so: "& amp;"
-        alt = _ENTITY_AMP_RE.sub("& ", alt)
     return " " + alt if alt[:1] == "^" else alt  # kramdown reads "![^" as no image
 
 
-#: Escaped in image alt text: kramdown takes the alt text raw but for its own escapes.
-_ALT_ESCAPE_RE = re.compile(r"[\\`*_\[\]<>|]")
+#: Escaped in image alt text: kramdown takes the alt text raw but for its own escapes (which
+#: lack ``\\~``: kramdown shows that backslash, but a ``~~`` left in alt text can open a
+#: strikethrough that runs past the image).
+_ALT_ESCAPE_RE = re.compile(r"[\\`*_\[\]<>|~]")
 
 
 def _flip_em(runs: Inline) -> Inline:

@@ -193,7 +193,22 @@ def problems(doc: Document, html: str) -> list[str]:
 # ---------------------------------------------------------------- documents
 
 
+#: Prose: words and the punctuation that sits next to emphasis in real posts.
+WORDS = ("the", "word", "Medium", "don’t", "x", "42", "é", "中文", "😀", "snake_case", "a-b")
+PUNCTUATION = (" ", " ", " ", ".", ",", ":", ";", "!", "?", "(", ")", "“", "”", "’", "'", '"',
+               " — ", "-", "…", "/", "*", "_", "[", "]", "\n")
+
+
+def _prose(rng: random.Random) -> str:
+    return "".join(
+        rng.choice(WORDS) if rng.random() < 0.5 else rng.choice(PUNCTUATION)
+        for _ in range(rng.randint(1, 6))
+    )
+
+
 def _text(rng: random.Random) -> str:
+    if rng.random() < 0.4:
+        return _prose(rng)
     return "".join(
         rng.choice(TOKENS) if rng.random() < 0.25 else rng.choice(ALPHABET)
         for _ in range(rng.randint(1, 12))

@@ -12,6 +12,7 @@ from medium_archive.body import extract_body, normalize_fragment
 from medium_archive.document import (
     Document,
     Embed,
+    Image,
     ListItem,
     Paragraph,
     Quote,
@@ -313,3 +314,22 @@ def test_text_of_gives_block_text() -> None:
     assert body.blocks[1] == Paragraph((Run("One\ntwo"),))
     assert text_of(body) == "Head\nOne two\na\nb"
     assert "code()" in text_of(body, include_code=True)
+
+
+def test_linked_image_keeps_its_link() -> None:
+    html = (
+        '<html><body><div class="postArticle-content"><h1 class="graf graf--title">T</h1>'
+        '<figure name="f" class="graf graf--figure"><div class="aspectRatioPlaceholder">'
+        '<a href="https://theringer.com/home?source=post" class="graf-imageAnchor">'
+        '<div class="progressiveMedia" data-image-id="1*DUeKUodX3AiX41BA7IDyLA.jpeg">'
+        '<img class="progressiveMedia-image" data-src="https://cdn-images-1.medium.com/max/2000/'
+        '1*DUeKUodX3AiX41BA7IDyLA.jpeg"></div></a></div>'
+        '<figcaption>By <a href="https://x.test/">X</a></figcaption></figure>'
+        "</div></body></html>"
+    )
+    doc = extract_body(lxml.html.fromstring(html), URL)
+    assert doc.blocks == (Image(
+        "https://cdn-images-1.medium.com/max/2000/1*DUeKUodX3AiX41BA7IDyLA.jpeg",
+        caption=(Run("By "), Run("X", href="https://x.test/")),
+        href="https://theringer.com/home",
+    ),)

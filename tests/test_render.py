@@ -246,6 +246,13 @@ def test_golden_emphasis_at_awkward_boundaries() -> None:
         Paragraph((Run("snake_case and _under_ and a_1"),)),
         Paragraph((Run("&amp; stays &amp; and [^1] stays"),)),
         Paragraph((Run("^up", href="https://e.com"),)),
+        Paragraph((Run("Background:", strong=True, em=True), Run(" I have")),),  # one *** run
+        Paragraph((Run("asks "), Run("what the most ", em=True), Run("sense", em=True, strong=True),
+                   Run(",", em=True), Run(" where")),),
+        Paragraph((Run("by our "), Run("vote page!", em=True, href="https://e.com/vote")),),
+        Paragraph((Run("("), Run("minus 30 points!", em=True), Run(").")),),
+        Paragraph((Run("a"), Run("b", em=True), Run("c", strong=True)),),  # no "***" touching
+        Paragraph((Run("^"),)),  # kramdown: a "^" line ends a block
     ))
     assert render_markdown(doc) == (
         "foo<strong>(bar)</strong>baz\n"
@@ -259,6 +266,18 @@ def test_golden_emphasis_at_awkward_boundaries() -> None:
         "&<!-- -->amp; stays &<!-- -->amp; and \\[^1\\] stays\n"
         "\n"
         "[<!-- -->^up](https://e.com)\n"
+        "\n"
+        "***Background:*** I have\n"
+        "\n"
+        "asks *what the most **sense**,* where\n"
+        "\n"
+        "by our [*vote page!*](https://e.com/vote)\n"
+        "\n"
+        "(*minus 30 points!*).\n"
+        "\n"
+        "a*b*__c__\n"
+        "\n"
+        "^<!-- -->\n"
     )
 
 
