@@ -4,7 +4,7 @@ Run: .venv/bin/python benchmarks/bench_extract.py [--repeat 5] [--corpus ../shar
 (trafilatura is a benchmark-only dependency: pip install -e '.[bench]').
 
 For each served post page of the corpus, in one run: a bare ``lxml.html.fromstring`` parse, our
-whole extraction (``extract_post`` + ``to_markdown`` + front matter), and trafilatura's Markdown
+whole extraction (``extract_post`` + ``render_markdown`` + front matter), and trafilatura's Markdown
 extraction with metadata. Each page is timed ``--repeat`` times and the best is kept; the table
 gives the median over pages and the goal (ours at most half of trafilatura's).
 """
@@ -41,7 +41,7 @@ def post_pages(corpus: Path) -> list[tuple[Path, str]]:
 
 def ours(html: str, url: str) -> None:
     post = extract_post(html, url)
-    body = markdown.to_markdown(post.body_html)
+    body = markdown.render_markdown(post.body)
     frontmatter.dumps(
         frontmatter.front_matter(post, source_path="_posts/x.md", body_markdown=body), body
     )

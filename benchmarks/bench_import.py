@@ -14,6 +14,7 @@ kernel time: loopback TCP), which run on the same cores.
 
     .venv/bin/python benchmarks/bench_import.py                 # N=200, 100 ms, jobs 1 4 8 16
     .venv/bin/python benchmarks/bench_import.py -n 1000 --jobs 8 --processes 0
+    .venv/bin/python benchmarks/bench_import.py --jobs 8 --no-embeds   # no embed requests
 """
 
 from __future__ import annotations
@@ -149,7 +150,9 @@ class Run:
         return max(self.tree_pss, default=0.0)
 
 
-def run_import(listing: Path, jobs: int, processes: int | None, every: float = 0.2) -> Run:
+def run_import(
+    listing: Path, jobs: int, processes: int | None, every: float = 0.2, extra: tuple[str, ...] = ()
+) -> Run:
     """Run one import into a fresh site, sampling the memory of the process tree every ``every``
     seconds (the sampling runs on the same cores as the import, so it is kept cheap)."""
     with tempfile.TemporaryDirectory() as site:
@@ -157,6 +160,7 @@ def run_import(listing: Path, jobs: int, processes: int | None, every: float = 0
                    "--jobs", str(jobs), "--rate", "100000"]
         if processes is not None:
             command += ["--processes", str(processes)]
+        command += extra
         env = {**os.environ, "PYTHONPATH": str(ROOT)}
         # Run as installed: Python caches compiled modules (this sandbox's environment says not
         # to, which would recompile the whole package at each start).
@@ -207,6 +211,8 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, nargs="+", default=[1, 4, 8, 16])
     parser.add_argument("--processes", type=int, default=None,
                         help="parse worker processes (default: the CLI's choice)")
+    parser.add_argument("--no-embeds", action="store_true",
+                        help="pass --no-embeds (the farm answers every media page 404)")
     args = parser.parse_args()
 
     farm = Farm(templates(CORPUS if CORPUS.is_dir() else None))
@@ -236,7 +242,8 @@ def main() -> None:
               "main RSS over time (s:MB)")
         for jobs in args.jobs:
             harness_before = os.times()
-            run = run_import(listing, jobs, args.processes)
+            extra = ("--no-embeds",) if args.no_embeds else ()
+            run = run_import(listing, jobs, args.processes, extra=extra)
             harness_after = os.times()
             harness = sum(harness_after[:2]) - sum(harness_before[:2])
             harness_sys = harness_after[1] - harness_before[1]

@@ -221,6 +221,11 @@ class _Context:
         return Outcome(source, Status.SKIPPED, known.post_id, known.path)
 
     def write(self, loaded: Loaded, source: str, warnings: tuple[str, ...] = ()) -> Outcome:
+        if self.settings.options.embeds:
+            recorded = archive.recorded_embeds(self.archived.get(loaded.post.id))
+            loaded = archive.resolve_embeds(
+                loaded, session=self.session, options=self.settings.options, known=recorded
+            )
         if self.settings.options.images:
             loaded = archive.localize(loaded, site=self.site, session=self.session)
         prepared = archive.prepare_post(

@@ -11,16 +11,17 @@ import dataclasses
 import enum
 import functools
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
-from . import fetch, frontmatter, images, markdown
+from . import embeds, fetch, frontmatter, images, markdown
 from .errors import ExtractError, MediumArchiveError, NotAPost, PostGone, SiteNotWritable
 from .extract import extract_post
 from .model import Post
 from .sources import export as export_source
-from .store import Generator, Site
+from .store import ArchivedFile, Generator, Site
 from .urls import check_url
 
 BodyFormat = Literal["markdown", "html"]
@@ -76,6 +77,10 @@ class Options:
 
     body_format: BodyFormat = "markdown"
     images: bool = False
+    #: Resolve embeds over the network (media pages, gist code); off: from the page alone.
+    embeds: bool = False
+    #: Where gist requests go instead of https://gist.github.com (tests), '' for the real one.
+    gist_base: str = ""
 
 
 @dataclass(frozen=True)
@@ -87,6 +92,8 @@ class Loaded:
     last_modified: str = ""
     not_modified: bool = False
     fetched_from: str = ""
+    #: Embeds resolved over the network: ``_archive.embeds`` (media id → target, title, code).
+    embeds: dict[str, Any] = field(default_factory=dict)
 
 
 def read_saved_page(path: Path) -> str:
@@ -166,8 +173,8 @@ class _NotModified(Exception):
 def render_body(post: Post, body_format: BodyFormat) -> str:
     """The post's body as Markdown, or as sanitised HTML for ``--body html``."""
     if body_format == "html":
-        return markdown.to_clean_html(post.body_html)
-    return markdown.to_markdown(post.body_html)
+        return markdown.render_html(post.body)
+    return markdown.render_markdown(post.body)
 
 
 def archive_meta(loaded: Loaded) -> dict[str, Any]:
@@ -182,6 +189,8 @@ def archive_meta(loaded: Loaded) -> dict[str, Any]:
         meta["etag"] = loaded.etag
     if loaded.last_modified:
         meta["lastModified"] = loaded.last_modified
+    if loaded.embeds:
+        meta["embeds"] = dict(loaded.embeds)
     return meta
 
 
@@ -219,6 +228,7 @@ def prepare_post(loaded: Loaded, *, site: Site, options: Options, source: str) -
             field="datePublished",
         )
     rel_path = site.path_for(post)
+    post = resolve_embeds(loaded, session=None, options=options).post  # from the page alone
     body = render_body(post, options.body_format)
     meta = frontmatter.front_matter(
         post,
@@ -276,6 +286,49 @@ def localize(loaded: Loaded, *, site: Site, session: Any, download: bool = True)
     return dataclasses.replace(loaded, post=post)
 
 
+def recorded_embeds(known: ArchivedFile | None) -> Mapping[str, Any] | None:
+    """The ``_archive.embeds`` of an archived file (what an earlier run resolved), if any."""
+    found = known.archive.get("embeds") if known is not None else None
+    return found if isinstance(found, Mapping) else None
+
+
+def embed_origin(loaded: Loaded) -> str:
+    """The origin a post's media pages are fetched from: where the post was fetched, else
+    its canonical URL's (``https://<host>``)."""
+    for url in (loaded.fetched_from, loaded.post.url):
+        parts = urlsplit(url or "")
+        if parts.scheme in ("http", "https") and parts.netloc:
+            return f"{parts.scheme}://{parts.netloc}"
+    return "https://medium.com"
+
+
+def resolve_embeds(
+    loaded: Loaded,
+    *,
+    session: Any,
+    options: Options,
+    known: Mapping[str, Any] | None = None,
+) -> Loaded:
+    """The post with its embeds resolved (`embeds.resolve_embeds`): over the network with
+    ``session`` when ``options.embeds`` (each media id and gist once per run, in the thread
+    that fetches), else from the page alone and ``known`` (the ``_archive.embeds`` of the
+    archived file). An embed that cannot be had keeps its link and adds one warning to the
+    post. What took the network is kept in `Loaded.embeds` for ``_archive.embeds``."""
+    resolver = None
+    if session is not None and options.embeds:
+        resolver = embeds.resolver_for(session, gist_base=options.gist_base)
+    post = loaded.post
+    records: dict[str, Any] = {}
+    body, warnings = embeds.resolve_embeds(
+        post.body, origin=embed_origin(loaded), resolver=resolver, known=known, records=records
+    )
+    records = {**loaded.embeds, **records}
+    if body == post.body and not warnings and records == loaded.embeds:
+        return loaded
+    post = dataclasses.replace(post, body=body, warnings=(*post.warnings, *warnings))
+    return dataclasses.replace(loaded, post=post, embeds=records)
+
+
 def load_page(page: fetch.Page, source: str) -> Loaded:
     """A fetched page (decoded here when fetched undecoded) into a `Post`, with its validators."""
     validators = page.etag or "", page.last_modified or ""
@@ -292,6 +345,39 @@ def parse_page(
 ) -> Prepared:
     """Decode, extract and render a fetched page (pure CPU; safe to run in a worker process)."""
     loaded = load_page(page, source)
+    site = _site_at(site_root, generator)
+    return prepare_post(loaded, site=site, options=options, source=source)
+
+
+def needs_fetching(loaded: Loaded, options: Options) -> bool:
+    """True when the post has requests to make before it is rendered: images to save
+    (``--images``) or embeds that only the network can resolve."""
+    return options.images or (options.embeds and embeds.needs_network(loaded.post.body))
+
+
+def parse_page_or_load(
+    page: fetch.Page,
+    source: str,
+    site_root: str,
+    options: Options,
+    generator: Generator | None = None,
+) -> Prepared | Loaded:
+    """`parse_page`, unless the post `needs_fetching`: then the loaded post, for the fetching
+    thread to finish (safe to run in a worker process)."""
+    loaded = load_page(page, source)
+    if needs_fetching(loaded, options):
+        return loaded
+    site = _site_at(site_root, generator)
+    return prepare_post(loaded, site=site, options=options, source=source)
+
+
+def parse_saved_or_load(
+    source: str, site_root: str, options: Options, generator: Generator | None = None
+) -> Prepared | Loaded:
+    """`parse_saved`, unless the post `needs_fetching` (see `parse_page_or_load`)."""
+    loaded = load_saved(source)
+    if needs_fetching(loaded, options):
+        return loaded
     site = _site_at(site_root, generator)
     return prepare_post(loaded, site=site, options=options, source=source)
 
@@ -339,6 +425,10 @@ def archive_one(
             session=session,
             etag=validators.get("etag", ""),
             last_modified=validators.get("lastModified", ""),
+        )
+        known = site.find(loaded.post.id) if loaded.post.id else None
+        loaded = resolve_embeds(
+            loaded, session=session, options=options, known=recorded_embeds(known)
         )
         if options.images:
             loaded = localize(loaded, site=site, session=session)

@@ -340,7 +340,8 @@ def make_parse_pool(processes: int) -> ProcessPoolExecutor:
     return pool
 
 
-#: Saves a loaded post's images (``--images``) in the thread that fetched it.
+#: Resolves a loaded post's embeds and saves its images (``--images``) in the thread that
+#: fetched it.
 Localize = Callable[[archive.Loaded], archive.Loaded]
 
 
@@ -360,13 +361,18 @@ class _Parser:
 
     def saved(self, source: str, localize: Localize | None = None) -> Prepared:
         if localize is not None:
-            return self._render(self._run(archive.load_saved, source), source, localize)
+            args = (source, self.site_root, self.options, self.generator)
+            found = self._run(archive.parse_saved_or_load, *args)
+            return found if isinstance(found, Prepared) else self._render(found, source, localize)
         return self._run(archive.parse_saved, source, self.site_root, self.options, self.generator)
 
     def fetched(self, page: fetch.Page, source: str, localize: Localize | None = None) -> Prepared:
-        """The page decoded (when fetched undecoded), extracted and rendered, in the pool."""
+        """The page decoded (when fetched undecoded), extracted and rendered, in the pool; a
+        post with requests to make (images, embeds) comes back here for them in between."""
         if localize is not None:
-            return self._render(self._run(archive.load_page, page, source), source, localize)
+            args = (page, source, self.site_root, self.options, self.generator)
+            found = self._run(archive.parse_page_or_load, *args)
+            return found if isinstance(found, Prepared) else self._render(found, source, localize)
         args = (page, source, self.site_root, self.options, self.generator)
         return self._run(archive.parse_page, *args)
 
@@ -420,14 +426,25 @@ class _Importer:
         return Outcome(source, Status.SKIPPED, known.post_id, known.path)
 
     def localized(self, loaded: archive.Loaded) -> archive.Loaded:
-        """The post with its images saved (``--images``), unless it is skipped anyway."""
-        if self.known(loaded.post.id) is not None and not self.settings.refresh:
+        """The post with its embeds resolved (unless ``--no-embeds``) and its images saved
+        (``--images``), unless it is skipped anyway: requests made in this fetching thread."""
+        known = self.known(loaded.post.id)
+        if known is not None and not self.settings.refresh:
             return loaded
-        return archive.localize(loaded, site=self.site, session=self.session)
+        options = self.settings.options
+        if options.embeds:
+            recorded = archive.recorded_embeds(known)
+            loaded = archive.resolve_embeds(
+                loaded, session=self.session, options=options, known=recorded
+            )
+        if options.images:
+            loaded = archive.localize(loaded, site=self.site, session=self.session)
+        return loaded
 
     def archive(self, item: ListEntry) -> Outcome:
         refresh = self.settings.refresh
-        localize = self.localized if self.settings.options.images else None
+        options = self.settings.options
+        localize = self.localized if options.images or options.embeds else None
         if item.is_file:
             prepared = self.parser.saved(item.source, localize)
         else:

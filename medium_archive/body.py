@@ -1,14 +1,12 @@
-"""Article body: isolate the post content of a Medium page and normalise it.
+"""Article body: isolate the post content of a Medium page and read it as a `Document`.
 
-Owns the normalised body HTML, the contract between this module and markdown.py: whatever the
-era of the markup (E1 ``postField--body``, E2/E3 ``postArticle-content`` grafs, E4/E5 React
-``article``), the output is one flat sequence of simple blocks (``h2 h3 p blockquote ul ol hr``,
-``<pre data-lang>`` holding plain text, ``<figure><img src alt><figcaption>`` with the
-full-resolution image, ``<p class="embed"><a>`` for embeds and link cards, and
-``<p class="caption">`` for the caption of an embed whose content is gone) with only
-``a strong em code br`` inline. Chrome (title, subtitle,
-kicker, byline, buttons, meter banners) is left out; text outside code goes through
-`cleanup.clean_text`. Also `text_of`, the plain text of a normalised body.
+The HTML reader of the body (the other one, `paragraphs.py`, reads Medium's own paragraph
+model when a page embeds it). Whatever the era of the markup (E1 ``postField--body``, E2/E3
+``postArticle-content`` grafs, E4/E5 React ``article``, export and feed fragments), the result is
+one flat sequence of `document` blocks: headings, paragraphs, quotes, list items, code (exact
+text and language), images (full resolution, alt, caption), embeds and link cards, section
+breaks, with strong/em/code/link runs inline. Chrome (title, subtitle, kicker, byline, buttons,
+meter banners) is left out; text outside code goes through `cleanup.clean_text`.
 
 Everything works on the lxml tree the caller already parsed: no page is parsed twice.
 """
@@ -18,8 +16,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from html import escape
+from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -27,6 +24,23 @@ import lxml.etree
 import lxml.html
 
 from .cleanup import clean_text
+from .document import (
+    Block,
+    Break,
+    Code,
+    Document,
+    Embed,
+    Heading,
+    Image,
+    Inline,
+    ListItem,
+    Paragraph,
+    Quote,
+    Run,
+    code_language,
+    merge_runs,
+    plain,
+)
 from .urls import absolute, strip_tracking
 
 # --- markup vocabulary -------------------------------------------------------------------------
@@ -50,9 +64,7 @@ _SUBTITLE_CLASSES = frozenset({"graf--subtitle", "pw-subtitle-paragraph", "graf-
 _INLINE_TAGS = {"strong": "strong", "b": "strong", "em": "em", "i": "em", "code": "code"}
 _METER_RE = re.compile(r"free member-only stor(?:y|ies) left|member-only stories left", re.I)
 _WS_RE = re.compile(r"[ \t\n\r\f\v]+")
-_TAG_RE = re.compile(r"<[^>]*>")
-_EDGE_RE = re.compile(r"^(?:\s|<br>)+|(?:\s|<br>)+$")
-_BR_SPACE_RE = re.compile(r" ?<br> ?")
+_BR_SPACE_RE = re.compile(r" ?\n ?")
 _FILLER_ALTS = frozenset({"image for post", "image", "photo", "for post"})
 #: Width in Medium image URLs: ``/max/800/``, ``/resize:fit:1400/``, ``/fit/c/800/600/``.
 _WIDTH_RE = re.compile(r"/(?:max|resize:fit:|fit/c/|fit/t/)/?(\d+)")
@@ -64,6 +76,8 @@ _APOLLO_IFRAME_RE = re.compile(
     r'"(?:__ref|id)":\s*"(?:\$)?MediaResource:([0-9a-f]+)"'
 )
 _GIST_RE = re.compile(r"^(https?://gist\.github\.com/[^?#]+?)(?:\.js)?(?:\?.*)?$")
+#: Medium's embed proxy: ``https://medium.com/media/<id>`` (any Medium host, any query).
+_MEDIA_ID_RE = re.compile(r"^https?://[^/]*medium\.com/media/([0-9a-f]{16,40})(?:[?#/]|$)")
 
 _XML_UNSAFE_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _XML_UNSAFE_C0 = bytes(c for c in range(32) if chr(c) not in "\t\n\r")
@@ -77,22 +91,21 @@ _CONTAINER_XPATHS = (
 )
 _GRAF_XPATH = lxml.etree.XPath("boolean(.//*[contains(@class, 'graf--')])")
 
-_EMBED = "embed"
-_HR = "<hr>"
+BREAK = Break()
 
 
 # --- public API --------------------------------------------------------------------------------
 
 
-def extract_body(tree: Any, url: str) -> str:
-    """Return the normalised body HTML of a parsed Medium page (``lxml.html`` root element).
+def extract_body(tree: Any, url: str) -> Document:
+    """The body `Document` of a parsed Medium page (``lxml.html`` root element).
 
     The article container is found by era; the first one wins, so a file holding the page
-    twice gives one body. Returns ``""`` when no article content is found.
+    twice gives one body. An empty document when no article content is found.
     """
     container = find_container(tree)
     if container is None:
-        return ""
+        return Document()
     mode = _mode_of(container, page=True)
     walker = _Walker(
         url=url,
@@ -103,15 +116,15 @@ def extract_body(tree: Any, url: str) -> str:
     return walker.render(container)
 
 
-def normalize_fragment(fragment_html: str, url: str, title: str | None = None) -> str:
-    """Normalise an isolated body fragment: an export ``section[data-field=body]`` (E2 graf
+def normalize_fragment(fragment_html: str, url: str, title: str | None = None) -> Document:
+    """Read an isolated body fragment: an export ``section[data-field=body]`` (E2 graf
     markup) or a feed's ``content:encoded`` (plain ``h3/h4/p/figure/pre``, h3 the big header).
 
     ``title``, when given, lets a leading heading that repeats the post title be dropped.
     """
     fragment_html = xml_safe(fragment_html)
     if not fragment_html.strip():
-        return ""
+        return Document()
     root = lxml.html.fragment_fromstring(fragment_html, create_parent="div", parser=_PARSER)
     mode = _mode_of(root, page=False)
     walker = _Walker(
@@ -199,29 +212,6 @@ def find_container(tree: Any) -> Any | None:
     return None
 
 
-def text_of(body_html: str, *, include_code: bool = False) -> str:
-    """Plain text of a normalised body: one block per line pair, for word counts, language
-    detection and keywords. Code blocks are left out unless ``include_code``."""
-    if not body_html.strip():
-        return ""
-    root = lxml.html.fragment_fromstring(body_html, create_parent="div")
-    parts: list[str] = []
-    for block in root:
-        if not isinstance(block.tag, str) or (block.tag == "pre" and not include_code):
-            continue
-        if block.tag == "pre":
-            parts.append(block.text_content())
-            continue
-        for br in block.iter("br"):
-            br.tail = " " + (br.tail or "")
-        items = block.findall("li") if block.tag in ("ul", "ol") else [block]
-        for item in items:
-            text = _WS_RE.sub(" ", item.text_content()).strip()
-            if text:
-                parts.append(text)
-    return "\n\n".join(parts)
-
-
 # --- container analysis ------------------------------------------------------------------------
 
 
@@ -292,21 +282,21 @@ def _norm(text: str | None) -> str:
 
 @dataclass
 class _Walker:
-    """Walks an article container in document order and collects normalised blocks."""
+    """Walks an article container in document order and collects document blocks."""
 
     url: str
     mode: str
     title_el: Any | None
     iframe_media: list[str]
-    blocks: list[str] = field(default_factory=list)
+    blocks: list[Block] = field(default_factory=list)
     before_title: bool = False
     expect_subtitle: bool = False
     embed_index: int = 0
 
-    def render(self, container: Any) -> str:
+    def render(self, container: Any) -> Document:
         self.before_title = self.title_el is not None
         self._walk(container)
-        return "\n".join(_tidy_breaks(self.blocks))
+        return Document(tuple(tidy_breaks(self.blocks)))
 
     # dispatch
 
@@ -344,35 +334,35 @@ class _Walker:
         elif tag == "p":
             self._paragraph(el, classes)
         elif tag == "blockquote":
-            self._quote(el)
+            self._quote(el, classes)
         elif tag in ("ul", "ol"):
             self._list(el)
         elif tag == "figure":
             self._figure(el)
         elif tag == "iframe":
-            self._embed_iframe(el, "")
+            self._embed_iframe(el, ())
         elif tag == "hr":
-            self.blocks.append(_HR)
+            self.blocks.append(BREAK)
         elif tag == "img" and self.mode == "plain":
-            self._image_block(el, el, None)
+            self._image_block(el, el, ())
         elif "graf--mixtapeEmbed" in classes:
             self._mixtape(el)
         elif el.get("role") == "separator":
-            self.blocks.append(_HR)
+            self.blocks.append(BREAK)
         elif tag == "a" and self.mode == "id" and el.find(".//h2") is not None:
             self._card(el)
         else:
             self._walk(el)
 
-    def _emit(self, html: str) -> None:
+    def _emit(self, block: Block) -> None:
         self.expect_subtitle = False
-        self.blocks.append(html)
+        self.blocks.append(block)
 
     # blocks
 
     def _heading(self, el: Any, classes: set[str]) -> None:
-        inner = _inline(el, self.url, heading=True)
-        if not inner:
+        runs = _inline(el, self.url, heading=True)
+        if not runs:
             return
         if self.before_title:
             return  # a kicker above the title
@@ -382,35 +372,37 @@ class _Walker:
         if self.expect_subtitle and (self.mode != "id" or el.tag != "h1"):
             self.expect_subtitle = False
             return
-        self._emit(f"<h{level}>{inner}</h{level}>")
+        self._emit(Heading(runs, level))
 
     def _paragraph(self, el: Any, classes: set[str]) -> None:
         if self.mode == "graf" and not any(c.startswith("graf") for c in classes):
             return
         if self.mode == "id" and not el.get("id"):
             return
-        inner = _inline(el, self.url)
-        if not _has_text(inner):
+        runs = _inline(el, self.url)
+        if not _has_text(runs):
             return
-        if "member-only" in inner.lower() and _METER_RE.search(inner):  # the cheap test first
+        text = plain(runs)
+        if "member-only" in text.lower() and _METER_RE.search(text):  # the cheap test first
             return
-        self._emit(f"<p>{inner}</p>")
+        self._emit(Paragraph(runs))
 
-    def _quote(self, el: Any) -> None:
+    def _quote(self, el: Any, classes: set[str]) -> None:
+        pull = "graf--pullquote" in classes
         paras = [p for p in el if isinstance(p.tag, str) and p.tag == "p"]
         parts = [_inline(p, self.url) for p in paras] if paras else [_inline(el, self.url)]
         parts = [p for p in parts if _has_text(p)]
         if parts:
-            self._emit("<blockquote>" + "".join(f"<p>{p}</p>" for p in parts) + "</blockquote>")
+            self.expect_subtitle = False
+            self.blocks.extend(Quote(p, pull=pull, continued=i > 0) for i, p in enumerate(parts))
 
     def _list(self, el: Any) -> None:
-        items = []
-        for li in el.iter("li"):
-            inner = _inline(li, self.url)
-            if _has_text(inner):
-                items.append(f"<li>{inner}</li>")
+        ordered = el.tag == "ol"
+        runs = (_inline(li, self.url) for li in el.iter("li"))
+        items = [ListItem(r, ordered) for r in runs if _has_text(r)]
         if items:
-            self._emit(f"<{el.tag}>" + "".join(items) + f"</{el.tag}>")
+            self.expect_subtitle = False
+            self.blocks.extend(items)
 
     def _code(self, run: list[Any]) -> None:
         lines = [_code_text(pre) for pre in run]
@@ -418,12 +410,11 @@ class _Walker:
         if not text.strip():
             return
         lang = next((lang for pre in run if (lang := _code_lang(pre))), "")
-        attr = f' data-lang="{escape(lang)}"' if lang else ""
-        self._emit(f"<pre{attr}>{escape(text, quote=False)}</pre>")
+        self._emit(Code(text, code_language(lang)))
 
     def _figure(self, el: Any) -> None:
         caption_el = next(el.iter("figcaption"), None)
-        caption = _inline(caption_el, self.url) if caption_el is not None else ""
+        caption = _inline(caption_el, self.url) if caption_el is not None else ()
         iframe = next(el.iter("iframe"), None)
         if iframe is not None:
             self._embed_iframe(iframe, caption)
@@ -438,24 +429,22 @@ class _Walker:
         # An E4 placeholder figure for an embed: only the Apollo state knows what it shows.
         media = self._next_media()
         if media:
-            href = f"https://medium.com/media/{media}"
-            self._emit(_embed_html(href, _plain(caption) or href))
+            self._emit(Embed(f"https://medium.com/media/{media}", caption=caption, media_id=media))
         elif _has_text(caption):
             # The embed itself is gone (account exports drop iframes): keep its caption, marked
             # as a caption so that it is not taken for a paragraph of the text.
-            self._emit(f'<p class="caption"><em>{caption}</em></p>')
+            runs = tuple(replace(r, em=True) for r in caption)
+            self._emit(Paragraph(runs, caption=True))
 
-    def _image_block(self, el: Any, img: Any | None, caption: str | None) -> None:
+    def _image_block(self, el: Any, img: Any | None, caption: Inline) -> None:
         src = _best_image_url(el, self.url)
         if not src or _is_pixel(img, src):
             return
         alt = clean_text((img.get("alt") if img is not None else "") or "").strip()
         if alt.lower() in _FILLER_ALTS:
             alt = ""
-        html = f'<figure><img src="{escape(src)}" alt="{escape(alt)}">'
-        if caption and _has_text(caption):
-            html += f"<figcaption>{caption}</figcaption>"
-        self._emit(html + "</figure>")
+        self._emit(Image(src, " ".join(alt.split()), caption if _has_text(caption) else (),
+                         _image_link(el, self.url)))
 
     def _next_media(self) -> str:
         index = self.embed_index
@@ -463,7 +452,7 @@ class _Walker:
         self.embed_index += 1
         return media
 
-    def _embed_iframe(self, iframe: Any, caption: str) -> None:
+    def _embed_iframe(self, iframe: Any, caption: Inline) -> None:
         media = self._next_media()
         src = iframe.get("src") or iframe.get("data-src") or ""
         if not src and media:
@@ -473,15 +462,17 @@ class _Walker:
         href = _absolute(src.strip(), self.url)
         if not href:
             return
+        found = _MEDIA_ID_RE.search(href)
+        media_id = (iframe.get("data-media-id") or "").strip() or (found.group(1) if found else "")
         title = _norm(iframe.get("title"))
-        self._emit(_embed_html(href, title or _plain(caption) or href))
+        self._emit(Embed(href, title=title, caption=caption, media_id=media_id,
+                         resolved=found is None))
 
     def _gist(self, script: Any) -> bool:
         match = _GIST_RE.match((script.get("src") or "").strip())
         if not match:
             return False
-        href = match.group(1)
-        self._emit(_embed_html(href, href))
+        self._emit(Embed(match.group(1), resolved=True))
         return True
 
     def _mixtape(self, el: Any) -> None:
@@ -490,15 +481,26 @@ class _Walker:
             return
         strong = next(anchor.iter("strong"), None)
         title = _norm((strong if strong is not None else anchor).text_content())
-        href = _clean_href(anchor.get("href"), self.url)
-        self._emit(_embed_html(href, title or href))
+        href = clean_href(anchor.get("href"), self.url)
+        if href:
+            self._emit(Embed(href, title=title, kind="link", resolved=True))
 
     def _card(self, anchor: Any) -> None:
         heading = anchor.find(".//h2")
-        href = _clean_href(anchor.get("href"), self.url)
+        href = clean_href(anchor.get("href"), self.url)
         title = _norm(heading.text_content() if heading is not None else anchor.text_content())
         if href:
-            self._emit(_embed_html(href, title or href))
+            self._emit(Embed(href, title=title, kind="link", resolved=True))
+
+
+def _image_link(figure: Any, base: str) -> str:
+    """The link an image is wrapped in (Medium's ``a.graf-imageAnchor``), '' when none."""
+    for anchor in figure.iter("a"):
+        href = anchor.get("href")
+        if href and (anchor.find(".//img") is not None or anchor.find(".//*[@data-image-id]")
+                     is not None):
+            return clean_href(href, base)
+    return ""
 
 
 def _is_pixel(img: Any | None, src: str) -> bool:
@@ -518,122 +520,154 @@ def _heading_level(tag: str, classes: set[str], mode: str) -> int:
     return 2 if tag in ("h1", "h2", "h3") else 3
 
 
-def _tidy_breaks(blocks: list[str]) -> Iterator[str]:
+def tidy_breaks(blocks: list[Block]) -> Iterator[Block]:
     """Section breaks only between content: never first, last or doubled."""
     pending = False
     seen = False
     for block in blocks:
-        if block == _HR:
+        if isinstance(block, Break):
             pending = seen
             continue
         if pending:
-            yield _HR
+            yield BREAK
             pending = False
         seen = True
         yield block
 
 
-def _embed_html(href: str, text: str) -> str:
-    return f'<p class="{_EMBED}"><a href="{escape(href)}">{escape(text, quote=False)}</a></p>'
-
-
 # --- inline content ----------------------------------------------------------------------------
 
 
-def _inline(el: Any, base: str, *, heading: bool = False) -> str:
-    """Inline HTML of an element's content: text cleaned, only ``a strong em code br``."""
-    out: list[str] = []
-    _inline_into(el, base, out, heading=heading, in_code=False)
-    html = "".join(out)
-    while "  " in html:
-        html = html.replace("  ", " ")
-    html = _strip_edges(html)
-    return _BR_SPACE_RE.sub("<br>", html) if "<br>" in html else html
+def _inline(el: Any, base: str, *, heading: bool = False) -> Inline:
+    """The inline runs of an element's content: text cleaned and whitespace collapsed (across
+    runs too), edges trimmed, a ``<br>`` as ``"\\n"`` (a space in headings), only strong, em,
+    code and links kept as marks."""
+    out: list[Run] = []
+    _inline_into(el, base, out, heading, _NO_MARKS)
+    return tidy_runs(out)
 
 
-def _strip_edges(html: str) -> str:
-    """``html`` without leading and trailing whitespace and ``<br>`` (as ``_EDGE_RE`` would,
-    without that regex's scan for a trailing run from every space of the text)."""
-    before = None
-    while before != html:
-        before = html
-        html = html.strip().removeprefix("<br>").removesuffix("<br>")
-    return html
+_NO_MARKS = (False, False, False, "")
+_Marks = tuple[bool, bool, bool, str]
 
 
-def _text(text: str | None, in_code: bool) -> str:
+def _text(text: str | None, marks: _Marks) -> Run | None:
     if not text:
-        return ""
-    if in_code:
-        return escape(text, quote=False)
-    text = clean_text(text)
+        return None
+    if not marks[2]:
+        text = clean_text(text)
     if "  " in text or not text.isprintable():  # else _WS_RE has nothing to collapse
         text = _WS_RE.sub(" ", text)
-    return escape(text, quote=False)
+    return Run(text, *marks)
 
 
-def _inline_into(el: Any, base: str, out: list[str], *, heading: bool, in_code: bool) -> None:
-    out.append(_text(el.text, in_code))
+def _inline_into(el: Any, base: str, out: list[Run], heading: bool, marks: _Marks) -> None:
+    run = _text(el.text, marks)
+    if run is not None:
+        out.append(run)
     for child in el:
         tag = child.tag if isinstance(child.tag, str) else ""
         if tag and tag not in _SKIP_TAGS and tag not in ("img", "figcaption") and not _is_chrome(
             child
         ):
-            _inline_child(child, tag, base, out, heading=heading, in_code=in_code)
-        out.append(_text(child.tail, in_code))
+            _inline_child(child, tag, base, out, heading, marks)
+        run = _text(child.tail, marks)
+        if run is not None:
+            out.append(run)
 
 
 def _inline_child(
-    child: Any, tag: str, base: str, out: list[str], *, heading: bool, in_code: bool
+    child: Any, tag: str, base: str, out: list[Run], heading: bool, marks: _Marks
 ) -> None:
+    strong, em, code, href = marks
     if tag == "br":
-        out.append(" " if heading else "<br>")
+        out.append(Run(" ") if heading else Run("\n", href=href))
         return
-    inner: list[str] = []
     wrapper = _INLINE_TAGS.get(tag, "")
     if heading and wrapper == "strong":
         wrapper = ""
-    _inline_into(child, base, inner, heading=heading, in_code=in_code or wrapper == "code")
-    html = "".join(inner)
     if tag == "a" and child.get("href"):
-        href = _clean_href(child.get("href"), base)
-        if _has_text(html) and href:
-            out.append(_wrap(html, "a", f' href="{escape(href)}"'))
-            return
-    if wrapper and not in_code and _has_text(html):
-        out.append(_wrap(html, wrapper, ""))
-        return
-    if tag in ("p", "div", "li", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote"):
-        out.append(" " + html + " ")
-        return
-    out.append(html)
+        href = clean_href(child.get("href"), base) or href
+    if wrapper and not code:
+        strong = strong or wrapper == "strong"
+        em = em or wrapper == "em"
+        code = wrapper == "code"
+    block = tag in ("p", "div", "li", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote")
+    if block:
+        out.append(Run(" "))
+    _inline_into(child, base, out, heading, (strong, em, code, href))
+    if block:
+        out.append(Run(" "))
 
 
-def _wrap(html: str, tag: str, attrs: str) -> str:
-    """Wrap inline HTML in a tag, keeping edge spaces outside (``**a **b`` breaks Markdown)."""
-    core, lead, trail = html, "", ""
-    while core.startswith((" ", "<br>")):
-        cut = 1 if core.startswith(" ") else 4
-        lead, core = lead + core[:cut], core[cut:]
-    while core.endswith((" ", "<br>")):
-        cut = 1 if core.endswith(" ") else 4
-        core, trail = core[:-cut], core[-cut:] + trail
-    return f"{lead}<{tag}{attrs}>{core}</{tag}>{trail}"
+def tidy_runs(runs: list[Run]) -> Inline:
+    """Runs with whitespace collapsed across their edges, no space around a line break, the
+    whole trimmed, edge spaces moved out of emphasis and code where it ends, equal neighbours
+    merged."""
+    out: list[Run] = []
+    for run in runs:
+        text = run.text
+        if text.startswith(" ") and (not out or out[-1].text.endswith((" ", "\n"))):
+            text = text.lstrip(" ")
+        if text.startswith("\n") and out and out[-1].text.endswith(" "):
+            last = out[-1]
+            out[-1] = Run(last.text.rstrip(" "), last.strong, last.em, last.code, last.href)
+        if "\n" in text:
+            text = _BR_SPACE_RE.sub("\n", text)
+        if text:
+            out.append(run if text == run.text else Run(text, run.strong, run.em, run.code,
+                                                         run.href))
+    while out and not out[0].text.lstrip(" \n"):
+        out.pop(0)
+    while out and not out[-1].text.rstrip(" \n"):
+        out.pop()
+    if not out:
+        return ()
+    first, last = out[0], out[-1]
+    if first.text[0] in " \n":
+        out[0] = first = Run(first.text.lstrip(" \n"), first.strong, first.em, first.code,
+                             first.href)
+    if last.text[-1] in " \n":
+        last = out[-1]
+        out[-1] = Run(last.text.rstrip(" \n"), last.strong, last.em, last.code, last.href)
+    if len(out) > 1:
+        out = list(merge_runs(out))
+    if not any(r.strong or r.em or r.code for r in out):
+        return tuple(out)
+    spaced: list[Run] = []
+    for i, run in enumerate(out):
+        if not (run.strong or run.em or run.code) or (
+            run.text[0] not in " \n" and run.text[-1] not in " \n"
+        ):
+            spaced.append(run)
+            continue
+        core = run.text.strip(" \n")
+        lead = run.text[: len(run.text) - len(run.text.lstrip(" \n"))]
+        trail = run.text[len(lead) + len(core):]
+        before = out[i - 1] if i else None
+        after = out[i + 1] if i + 1 < len(out) else None
+        if lead:  # out of the marks the run before does not share
+            spaced.append(_shared(run, before, lead))
+        if core:
+            spaced.append(Run(core, run.strong, run.em, run.code, run.href))
+        if trail:
+            spaced.append(_shared(run, after, trail))
+    return merge_runs(spaced)
 
 
-def _has_text(html: str | None) -> bool:
-    if not html:
-        return False
-    if "<" not in html:  # no tag to remove
-        return bool(html.strip())
-    return bool(_TAG_RE.sub("", html).strip())
+def _shared(run: Run, other: Run | None, text: str) -> Run:
+    """``text`` (edge spaces of ``run``) with the marks ``run`` shares with its neighbour."""
+    if other is None:
+        return Run(text, href=run.href)
+    return Run(text, run.strong and other.strong, run.em and other.em, run.code and other.code,
+               run.href)
 
 
-def _plain(html: str) -> str:
-    return _WS_RE.sub(" ", re.sub(r"<[^>]*>", " ", html)).strip()
+def _has_text(runs: Inline | None) -> bool:
+    return bool(runs) and any(run.text.strip() for run in runs or ())
 
 
-def _clean_href(href: str | None, base: str) -> str:
+def clean_href(href: str | None, base: str) -> str:
     """Absolute URL without Medium's ``?source=`` tracking; a real fragment is kept."""
     href = clean_text((href or "").strip())
     if not href or href.lower().startswith(("javascript:", "data:")):

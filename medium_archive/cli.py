@@ -151,6 +151,23 @@ def http_options(fn: Any) -> Any:
     )(fn)
 
 
+def embeds_option(fn: Any) -> Any:
+    return click.option(
+        "--embeds/--no-embeds",
+        default=True,
+        show_default=True,
+        help="Fetch what each embed shows: gists archived as code, videos, tweets and pens "
+        "linked at their real URL. --no-embeds makes no such request (only what the page says "
+        "is used; other embeds stay links to Medium's copy).",
+    )(fn)
+
+
+def gist_base() -> str:
+    """Where gist requests go instead of https://gist.github.com: the environment variable
+    MEDIUM_ARCHIVE_GIST_BASE, read once per command (for tests against a local server)."""
+    return os.environ.get("MEDIUM_ARCHIVE_GIST_BASE", "").strip()
+
+
 def make_session(ctx: click.Context, **kwargs: Any) -> Any:
     """One HTTP session per invocation, closed when the command ends.
 
@@ -299,6 +316,7 @@ def cli() -> None:
 @body_option
 @images_option
 @http_options
+@embeds_option
 @click.pass_context
 def archive(
     ctx: click.Context,
@@ -307,6 +325,7 @@ def archive(
     generator: str | None,
     body_format: str,
     images: bool,
+    embeds: bool,
 ) -> None:
     """Archive posts given as URLs or saved .html pages; print each archived file's path.
 
@@ -319,7 +338,12 @@ def archive(
     site = open_site(site_root, generator, body_format=body_format, starter=True)
     lock_site(ctx, site)
     session = make_session(ctx)
-    options = Options(body_format="html" if body_format == "html" else "markdown", images=images)
+    options = Options(
+        body_format="html" if body_format == "html" else "markdown",
+        images=images,
+        embeds=embeds,
+        gist_base=gist_base(),
+    )
     outcomes = []
     try:
         for source in inputs:
@@ -592,6 +616,7 @@ def failed_entry(item: object, outcome: Outcome) -> str:
 @generator_option
 @body_option
 @images_option
+@embeds_option
 @click.option("--drafts", is_flag=True, help="Export/feed: archive drafts too, into _drafts/.")
 @click.option(
     "--responses", is_flag=True, help="Export/feed/account: archive responses (comments) too."
@@ -636,6 +661,7 @@ def import_(
     generator: str | None,
     body_format: str,
     images: bool,
+    embeds: bool,
     jobs: int,
     rate: float,
     refresh: bool,
@@ -674,7 +700,12 @@ def import_(
     settings = ImportSettings(
         jobs=jobs,
         refresh=refresh,
-        options=Options(body_format="html" if body_format == "html" else "markdown", images=images),
+        options=Options(
+            body_format="html" if body_format == "html" else "markdown",
+            images=images,
+            embeds=embeds,
+            gist_base=gist_base(),
+        ),
         parse_processes=processes,
     )
     stop = threading.Event()
@@ -813,6 +844,7 @@ SYNC_EXIT_CODES_HELP = (
     default=None,
     help="Keep images under assets/<post-id>/ (default: as each archived file already does).",
 )
+@embeds_option
 @click.option(
     "--json",
     "as_json",
@@ -832,6 +864,7 @@ def sync(
     dry_run: bool,
     force: bool,
     images: bool | None,
+    embeds: bool,
     as_json: bool,
 ) -> None:
     """Re-fetch archived posts and update the files of those that changed on Medium.
@@ -856,6 +889,8 @@ def sync(
         dry_run=dry_run,
         body_format="html" if body_format == "html" else "markdown" if body_format else None,
         images=images,
+        embeds=embeds,
+        gist_base=gist_base(),
     )
     tally = Tally()
     progress = Progress(None, tally)

@@ -19,6 +19,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 
+from .codelang import normalize_lang
+
 
 @dataclass(frozen=True)
 class Run:
@@ -48,15 +50,21 @@ class Heading:
 
 @dataclass(frozen=True)
 class Paragraph:
+    """A paragraph. ``caption``: the caption of an embed that is gone (account exports drop
+    iframes), kept as an emphasised paragraph but not taken for the text's own paragraphs."""
+
     runs: Inline
+    caption: bool = False
 
 
 @dataclass(frozen=True)
 class Quote:
-    """A block quote; ``pull`` for Medium's pull quote (PQ)."""
+    """A block quote; ``pull`` for Medium's pull quote (PQ). ``continued``: a further paragraph
+    of the same quote as the block before (one ``<blockquote>`` holding several paragraphs)."""
 
     runs: Inline
     pull: bool = False
+    continued: bool = False
 
 
 @dataclass(frozen=True)
@@ -147,3 +155,41 @@ def merge_runs(runs: Iterable[Run]) -> Inline:
         else:
             out.append(run)
     return tuple(out)
+
+
+def code_language(raw: str) -> str:
+    """The language name of a code block as written in the document, from what the source gives
+    (Medium's ``codeBlockMetadata.lang``, a ``data-lang`` or ``language-…`` class). The one
+    place where a code block's language is set: both readers call it. Normalised to a name
+    Rouge and Chroma both know, '' for plain text or unknown (`codelang.normalize_lang`)."""
+    return normalize_lang(raw)
+
+
+def block_text(block: Block, *, include_code: bool = False) -> str:
+    """The readable text of one block: its runs' text, an image's caption, a code block's
+    text only with ``include_code``; '' for embeds and breaks."""
+    if isinstance(block, (Heading, Paragraph, Quote, ListItem)):
+        return plain(block.runs)
+    if isinstance(block, Image):
+        return plain(block.caption)
+    if isinstance(block, Code) and include_code:
+        return block.text
+    return ""
+
+
+def text_of(doc: Document, *, include_code: bool = False) -> str:
+    """The plain text of a document, one block a line (line breaks inside a block made spaces):
+    for word counts, derived keywords and language detection."""
+    parts = (" ".join(block_text(b, include_code=include_code).split()) for b in doc.blocks)
+    return "\n".join(p for p in parts if p)
+
+
+def first_paragraph_text(doc: Document) -> str:
+    """The plain text of the document's first prose paragraph (not a heading, quote, list,
+    caption, code, image or embed), whitespace collapsed; '' when it has none."""
+    for block in doc.blocks:
+        if isinstance(block, Paragraph) and not block.caption:
+            text = " ".join(plain(block.runs).split())
+            if text:
+                return text
+    return ""

@@ -22,10 +22,12 @@ import lxml.etree
 import lxml.html
 import orjson
 
-from . import body
+from . import body, paragraphs
 from .challenge import is_challenge_page
 from .cleanup import clean_text
 from .dates import iso_from_epoch_ms, iso_from_text
+from .document import Document, block_text
+from .document import Image as DocImage
 from .errors import Blocked, NotAPost
 from .model import MEDIUM_FAVICON, MEDIUM_PUBLISHER, AppLink, Author, Post, Publisher
 from .urls import POST_ID_RE, absolute, host, post_id_from_url, strip_tracking
@@ -41,9 +43,15 @@ _HEX_ESCAPE_RE = re.compile(r"(\\+)x([0-9a-fA-F]{2})")
 _SPACE_RE = re.compile(r"\s+")
 _TAG_PREFIX_RE = re.compile(r"^[A-Za-z]+:")
 _MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
-_BYLINE_DATE_RE = re.compile(
-    r"\b(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\.? (\d{1,2}), (\d{4})\b"
+#: A byline date, ``Aug 8, 2016`` or ``August 8, 2016``. No word boundary is asked for before
+#: the month: a page saved without the whitespace between tags reads ``5 min readAug 8, 2016``.
+_MONTH_PATTERN = (
+    r"(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)"
+    r"(?:uary|ruary|ch|il|e|y|ust|t|tember|ober|ember)?\.?"
 )
+_BYLINE_DATE_RE = re.compile(_MONTH_PATTERN + r" ?(\d{1,2}), ?(\d{4})")  # "20153 min read"
+#: A byline date of the current year, which Medium shows without the year: ``Oct 29``.
+_BYLINE_DAY_RE = re.compile(_MONTH_PATTERN + r" ?(\d{1,2})(?![\d,])")
 _TITLE_SEPARATORS = (" | ", " – ", " — ", " - ")
 _MEDIUM_SUFFIXES = (" | Medium", " – Medium", " — Medium", " - Medium")
 _BY_SUFFIX_RE = re.compile(r"\s+\|\s+by\s+.*$")
@@ -845,17 +853,17 @@ def tags_from_links(page: Page) -> tuple[str, ...]:
     return tuple(tags)
 
 
-def extract_language(page: Page) -> str:
-    """ISO 639-1 code: the state's detectedLanguage, else detected from the paragraphs' text."""
+def extract_language(page: Page, document: Document) -> str:
+    """ISO 639-1 code: the state's detectedLanguage, else detected from the body's text."""
     if page.state is not None:
         detected = _str(page.state.post.get("detectedLanguage"))
         if detected:
             return detected.split("-")[0].lower()
     sample: list[str] = []
     size = 0
-    for el in page.tree.iter("p"):
-        text = el.text_content()
-        if text and text.strip():
+    for block in document.blocks:
+        text = block_text(block)
+        if text.strip():
             sample.append(text)
             size += len(text)
             if size > _LANG_SAMPLE:
@@ -903,6 +911,42 @@ def extract_app_links(page: Page) -> tuple[AppLink, ...]:
     return tuple(AppLink(type=p, **values[p]) for p in order)
 
 
+_IMAGE_ID_IN_URL_RE = re.compile(r"/([0-9]\*[\w.-]+)$")
+
+
+def full_resolution(image: str, page: Page, document: Document) -> str:
+    """A Medium CDN image URL at full resolution, by the body images' rule: the body's own URL
+    for the same image when the body shows it, else the image id at its original width (the
+    social-card crops og:image names are 1200 px wide). Other URLs are kept."""
+    parts = urlsplit(image)
+    found = _IMAGE_ID_IN_URL_RE.search(parts.path)
+    if parts.hostname not in _MEDIUM_IMAGE_HOSTS or found is None:
+        return image
+    image_id = found.group(1)
+    for block in document.blocks:
+        if isinstance(block, DocImage) and block.src.endswith("/" + image_id):
+            return block.src
+    return paragraphs.image_url(image_id, state_image_width(page, image_id))
+
+
+def state_image_width(page: Page, image_id: str) -> int:
+    """The original width of an image the embedded state describes (0 when unknown)."""
+    state = page.state
+    if state is None:
+        return 0
+    if state.kind == "apollo":
+        meta = state.refs.get(f"ImageMetadata:{image_id}") or state.refs.get(
+            f"$ImageMetadata:{image_id}"
+        )
+    else:
+        virtuals = state.post.get("virtuals")
+        meta = virtuals.get("previewImage") if isinstance(virtuals, dict) else None
+        if not isinstance(meta, dict) or meta.get("imageId") != image_id:
+            meta = None
+    width = meta.get("originalWidth") if isinstance(meta, dict) else None
+    return width if isinstance(width, int) and not isinstance(width, bool) and width > 0 else 0
+
+
 def extract_image(page: Page) -> str:
     """The lead image: og:image, else JSON-LD image."""
     og = page.meta.get("og:image") or page.meta.get("twitter:image:src") or ""
@@ -930,16 +974,20 @@ def extract_date_published(page: Page) -> str:
         found = iso_from_text(str(value))
         if found:
             return found
-    if not page.modern:
-        found = iso_from_text(page.meta.get("article:published_time"))
-        if found:
-            return found
-    return byline_day(page)
+    meta = iso_from_text(page.meta.get("article:published_time"))
+    if meta and not page.modern:
+        # A render time (".000" milliseconds) stands in for the date on some captures
+        # (OBSERVATIONS: fetchedData); the byline the page shows wins over it.
+        shown = byline_day(page) if meta.endswith(".000Z") else ""
+        return shown if shown and shown != meta[:10] else meta
+    return byline_day(page) or byline_day_this_year(page, meta)
 
 
 def byline_day(page: Page) -> str:
     """``YYYY-MM-DD`` from the visible byline date (``Aug 8, 2016``), or ''."""
-    nodes = page.tree.xpath('//*[contains(@class, "pw-published-date")]')
+    nodes = page.tree.xpath(
+        '//*[contains(@class, "pw-published-date") or contains(@class, "postMetaInline")]'
+    )
     if page.post_id:
         nodes += page.tree.xpath(f'//a[contains(@href, "-----{page.post_id}")]')
     nodes += page.tree.xpath("(//article)[1]")
@@ -949,6 +997,26 @@ def byline_day(page: Page) -> str:
         if match:
             month = _MONTHS.index(match.group(1)) + 1
             return f"{match.group(3)}-{month:02d}-{int(match.group(2)):02d}"
+    return ""
+
+
+def byline_day_this_year(page: Page, meta: str) -> str:
+    """``YYYY-MM-DD`` from a byline date without a year (``Oct 29``: Medium leaves out the year
+    of the page's own time) on a 2019+ page, the year taken from its ``article:published_time``
+    (the latest publication, which falls in that same year); '' without such a byline (the meta
+    date of 2019+ markup is never a first-publish date itself)."""
+    if not meta:
+        return ""
+    nodes = page.tree.xpath('//*[contains(@class, "pw-published-date")]')
+    if page.post_id:
+        nodes += page.tree.xpath(f'//a[contains(@href, "-----{page.post_id}")]')
+    for node in nodes:
+        match = _BYLINE_DAY_RE.search(text_of(node)[:300])
+        if match:
+            month = _MONTHS.index(match.group(1)) + 1
+            day = int(match.group(2))
+            if 1 <= day <= 31:
+                return f"{meta[:4]}-{month:02d}-{day:02d}"
     return ""
 
 
@@ -977,6 +1045,37 @@ def extract_is_paywalled(page: Page) -> bool:
     if _METERED_XPATH(page.tree):
         return True
     return "free member-only stories left this month" in page.text
+
+
+def extract_document(page: Page, url: str, title: str, subtitle: str) -> Document:
+    """The body: read from Medium's paragraph model when the page embeds the post's whole model
+    (`model_is_whole`), else from the page's HTML."""
+    state = page.state
+    if state is not None:
+        model = paragraphs.find_model(state.kind, state.post, state.resolve)
+        if model is not None and model_is_whole(page, model):
+            return paragraphs.read_model(model, url=url, title=title, subtitles=(subtitle,))
+    return body.extract_body(page.tree, url)
+
+
+#: Paragraph names the HTML shows: E1-E3 grafs' ``name``, E4/E5 blocks' ``id`` (4 hex digits).
+_NAMED_BLOCKS_XPATH = lxml.etree.XPath(
+    "//*[contains(@class, 'graf')]/@name | //article//*[@id][self::p or self::h1 or self::h2"
+    " or self::h3 or self::h4 or self::li or self::pre or self::blockquote or self::figure]/@id"
+)
+_PARAGRAPH_NAME_RE = re.compile(r"^[0-9a-f]{4}$")
+
+
+def model_is_whole(page: Page, model: paragraphs.Model) -> bool:
+    """True unless the HTML shows paragraphs the model lacks (some Apollo states hold only the
+    first few paragraphs of a body the HTML shows whole, OBSERVATIONS: mtg) or the model's
+    images have no ids. A member-only preview cut in both passes."""
+    if not model.images_known():
+        return False
+    names = model.names()
+    shown = {str(n) for n in _NAMED_BLOCKS_XPATH(page.tree) if _PARAGRAPH_NAME_RE.match(str(n))}
+    missing = len(shown - names) if names else len(shown)
+    return missing <= max(3, len(shown) // 10)
 
 
 def state_paragraph_count(page: Page) -> int:
@@ -1042,11 +1141,12 @@ def extract_post(html: str, url: str, *, checked: bool = False) -> Post:
         truncated
     ) else ()
     title = extract_title(page, title_el)
+    document = extract_document(page, page.canonical or url, title, subtitle)
     return Post(
         id=page.post_id,
         url=page.canonical,
         title=title,
-        body_html=body.extract_body(page.tree, page.canonical or url),
+        body=document,
         date_published=extract_date_published(page),
         date_modified=extract_date_modified(page),
         subtitle=subtitle,
@@ -1054,9 +1154,9 @@ def extract_post(html: str, url: str, *, checked: bool = False) -> Post:
         authors=extract_authors(page),
         publisher=extract_publisher(page, title),
         tags=extract_tags(page),
-        language=extract_language(page),
+        language=extract_language(page, document),
         app_links=extract_app_links(page),
-        image=extract_image(page),
+        image=full_resolution(extract_image(page), page, document),
         is_paywalled=paywalled,
         truncated=truncated,
         source=url,

@@ -57,6 +57,8 @@ FEED_ACCEPT = (
 )
 IMAGE_ACCEPT = "image/avif,image/webp,image/apng,image/*,*/*;q=0.8"
 JSON_ACCEPT = "application/json"
+#: A gist's .js embed or raw file (embeds.py).
+TEXT_ACCEPT = "text/plain,application/javascript,text/javascript;q=0.9,*/*;q=0.5"
 
 DEFAULT_TIMEOUT: tuple[float, float] = (10, 30)
 #: The longest one download (a page, a feed, an image) may take in all, from its first byte
@@ -656,7 +658,7 @@ def post_json(
     """
     body = json.dumps(payload).encode("utf-8")
     headers = {"Accept": JSON_ACCEPT, "Content-Type": "application/json"}
-    with _translated_errors(url, timeout):
+    with _translated_errors(url, timeout, _deadline_for(session, None)):
         response = session.post(url, data=body, headers=headers, timeout=timeout, stream=True)
         try:
             headers_in = _lowered(response)
@@ -681,6 +683,27 @@ def post_json(
             status=status,
         )
     return Blob(url, response.url, status, content_type, data, headers_in)
+
+
+def fetch_text(
+    session: requests.Session,
+    url: str,
+    *,
+    timeout: float | tuple[float, float] = DEFAULT_TIMEOUT,
+    max_bytes: int = MAX_BYTES,
+) -> str:
+    """Fetch a text resource of any type (a gist's ``.js`` embed, a raw gist file), decoded
+    with the header's charset, else UTF-8. Same errors as ``fetch_page``."""
+    with (
+        _translated_errors(url, timeout, _deadline_for(session, None)),
+        _get(session, url, TEXT_ACCEPT, timeout, None, None) as response,
+    ):
+        _check_status(url, response, max_bytes)
+        data = _read_body(url, response, max_bytes)
+        content_type = response.headers.get("content-type", "")
+    if data[:3] == codecs.BOM_UTF8:
+        data = data[3:]
+    return data.decode(_usable_encoding(_header_charset(content_type)) or "utf-8", errors="replace")
 
 
 def decode_body(data: bytes, content_type: str = "") -> str:

@@ -8,9 +8,11 @@ loader (never string formatting), and ``content_hash`` fingerprints a file for r
 package``, holding only that platform's own non-empty keys (``APP_LINK_KEYS``): ios has
 ``url, app_store_id, app_name``, android ``url, app_name, package``, web ``url``.
 
-``description`` fallback: the first prose paragraph of the body (headings, images, quotes, lists,
-code and lone link cards skipped), Markdown markup removed, cut at the last word boundary so that
-with a trailing ``…`` it is at most 300 characters.
+``description`` fallback: the first prose paragraph of the body's `Document` (headings, images,
+quotes, lists, code and link cards skipped), as plain text, cut at the last word boundary so that
+with a trailing ``…`` it is at most 300 characters. It, ``wordCount`` and derived ``keywords`` are
+computed from the document, never from the rendered body, so they are the same for
+``--body markdown`` and ``--body html``.
 
 ``_archive`` (what re-sync needs; written by ``dumps_with_hash``)::
 
@@ -47,6 +49,7 @@ import yaml
 from . import urls
 from .cleanup import clean_text
 from .dates import date_string
+from .document import Document, first_paragraph_text, text_of
 from .errors import StoreError
 from .keywords import count_words, derive_keywords
 from .model import AppLink, Post
@@ -136,8 +139,12 @@ def front_matter(
     generator: Generator = "jekyll",
 ) -> dict[str, Any]:
     """The front matter of ``post``: FORMAT.md's keys in FORMAT.md's order, then known extras,
-    then the site generator's own keys (see the module doc)."""
-    text = plain_text(body_markdown)
+    then the site generator's own keys (see the module doc).
+
+    ``body_markdown`` is the rendered body (either format): only Liquid markers are looked for in
+    it; every value that comes from the text is computed from ``post.body``.
+    """
+    text = clean_text(text_of(post.body))
     meta: dict[str, Any] = {
         "author": [_author_map(a.name, a.url, a.avatar) for a in post.authors],
         "related": [],
@@ -148,7 +155,7 @@ def front_matter(
             "domain": post.publisher.domain,
         },
         "keywords": list(post.tags) if post.tags else derive_keywords(text),
-        "description": post.subtitle or post.description or first_paragraph(body_markdown),
+        "description": post.subtitle or post.description or description_of(post.body),
         "inLanguage": post.language,
         "app_links": [app_link_map(link) for link in post.app_links],
         "isBasedOnUrl": urls.shown_source(post.source) or post.url,
@@ -339,6 +346,12 @@ def first_paragraph(body: str, limit: int = DESCRIPTION_MAX) -> str:
         if text:
             return cut_words(text, limit)
     return ""
+
+
+def description_of(doc: Document, limit: int = DESCRIPTION_MAX) -> str:
+    """The description fallback: the document's first prose paragraph as plain text, cut at a
+    word boundary to at most ``limit`` characters."""
+    return cut_words(clean_text(first_paragraph_text(doc)), limit)
 
 
 def cut_words(text: str, limit: int) -> str:

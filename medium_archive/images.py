@@ -1,8 +1,8 @@
 """Images kept locally: a post's content images saved under ``assets/<post-id>/``.
 
-`localize_images` downloads every ``<figure><img src>`` of the normalised body (and the lead
+`localize_images` downloads every `document.Image` of the post's body (and the lead
 ``image``) through ``fetch.fetch_bytes`` with the caller's session, so the same retries and
-per-host pacing apply as for pages, and points ``src`` at the site path
+per-host pacing apply as for pages, and points its ``src`` at the site path
 ``/assets/<post-id>/<file>`` (in a Hugo site: the file name, saved beside the post in its page
 bundle; see `Site.image_folder`). File names come from the image URL alone (a Medium image id
 ``1*abc.png`` becomes ``1-abc.png``; other names get a short hash of the URL), so a second run
@@ -29,9 +29,9 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import lxml.etree
-import lxml.html
 
 from . import fetch, hosts
+from .document import Document, Image
 from .errors import FetchError, MediumArchiveError, SiteNotWritable, StoreError
 from .model import Post
 from .store import Site, write_atomic, write_error
@@ -166,7 +166,7 @@ def localize_images(
                 results[url] = Saved(url, site_path(site, existing) if existing else "")
         return results[url]
 
-    body_html = rewrite_figure_images(post.body_html, lambda url: save(url).site_path or url)
+    body = rewrite_figure_images(post.body, lambda url: save(url).site_path or url)
     image = post.image
     if image and is_http(image):
         image = save(image).site_path or image
@@ -175,9 +175,9 @@ def localize_images(
         for saved in results.values()
         if saved.reason
     )
-    if body_html == post.body_html and image == post.image:
+    if body is post.body and image == post.image:
         return post, warnings
-    return dataclasses.replace(post, body_html=body_html, image=image), warnings
+    return dataclasses.replace(post, body=body, image=image), warnings
 
 
 def save_image(
@@ -232,27 +232,21 @@ def save_image(
     return Saved(url, site_path(site, path))
 
 
-def rewrite_figure_images(body_html: str, new_src: Callable[[str], str]) -> str:
-    """``body_html`` with each ``<figure>``'s ``<img src>`` replaced by ``new_src(src)``.
+def rewrite_figure_images(body: Document, new_src: Callable[[str], str]) -> Document:
+    """``body`` with each image's ``src`` replaced by ``new_src(src)`` (http(s) ones only).
 
-    Nothing else is touched; the HTML is returned as it was when no ``src`` changes.
+    Nothing else is touched; the same document is returned when no ``src`` changes.
     """
-    if "<img" not in body_html:
-        return body_html
-    root = lxml.html.fragment_fromstring(body_html, create_parent="div")
     changed = False
-    for img in root.xpath(".//figure//img[@src]"):
-        src = img.get("src") or ""
-        if not is_http(src):
-            continue
-        replacement = new_src(src)
-        if replacement != src:
-            img.set("src", replacement)
-            changed = True
-    if not changed:
-        return body_html
-    inner = lxml.html.tostring(root, encoding="unicode")
-    return re.sub(r"^<div>|</div>$", "", inner)
+    blocks = []
+    for block in body.blocks:
+        if isinstance(block, Image) and is_http(block.src):
+            replacement = new_src(block.src)
+            if replacement != block.src:
+                block = dataclasses.replace(block, src=replacement)
+                changed = True
+        blocks.append(block)
+    return body.replace_blocks(blocks) if changed else body
 
 
 def file_stem(url: str) -> tuple[str, str]:

@@ -1,25 +1,39 @@
-"""Render the normalised body HTML (see body.py) as Markdown or as cleaned HTML.
+"""Render a post body as Markdown or as cleaned HTML.
 
-`to_markdown` uses one html2text configuration for prose and renders what html2text does
-badly itself: code blocks (fenced, exact, with their language) and figures (image line, then
-the caption in italics). Those blocks are swapped for placeholder tokens before html2text runs
-and put back afterwards, so html2text never escapes or re-wraps them. `to_clean_html` is the
-``--body html`` output: the same body sanitised by nh3 inside ``<article>``.
+`render_markdown` and `render_html` write a `Document` (document.py). The Markdown reads the
+same in kramdown (Jekyll, GFM input), CommonMark (markdown-it) and goldmark (Hugo): text is
+escaped wherever any of them would take it for markup, emphasis is written with delimiters
+only where every one of them pairs them up as meant (else as inline ``<strong>``/``<em>``),
+links only for http(s) and mailto targets. The rules, and the renderer quirks behind them, are
+noted where they are applied; tests/test_render.py checks them through all three renderers.
+`render_html` is the ``--body html`` output: the body contract's simple HTML, sanitised by nh3,
+inside ``<article>``.
 """
 
 from __future__ import annotations
 
-import copy
 import re
 import unicodedata
-from typing import Any
+from html import escape
 
-import html2text
-import lxml.html
 import nh3
-from html2text.utils import escape_md_section
 
-from .body import html_parser, xml_safe_utf8
+from .document import (
+    Block,
+    Break,
+    Code,
+    Document,
+    Embed,
+    Heading,
+    Image,
+    Inline,
+    ListItem,
+    Paragraph,
+    Quote,
+    Run,
+    merge_runs,
+    plain,
+)
 
 #: Tags and attributes of the normalised body contract (see body.py).
 ALLOWED_TAGS = frozenset(
@@ -32,296 +46,691 @@ ALLOWED_ATTRIBUTES = {
     "pre": {"data-lang"},
     "p": {"class"},
 }
-_TOKEN = "XQMDBLOCK{:05d}QX"
-_TOKEN_RE = re.compile(r"XQMDBLOCK(\d{5})QX")
-_BR_TOKEN = "XQMDBRQX"
-#: Written to open with a literal: the regex engine then jumps to each candidate (``\n{3,}``
-#: tries every position of the text, several times slower).
-_BLANKS_RE = re.compile(r"\n\n\n+")
-_CAPTION_SEPARATOR = "XQMDCAPTIONQX"
-_BACKTICKS_RE = re.compile(r"`+")
-_PARSER = html_parser(encoding="utf-8")  # fed UTF-8 bytes: faster than a str
-#: Where html2text's Markdown escaping can change text: a backslash, or a line opening with
-#: a number and a dot, a plus or a dash (a superset of what `escape_md_section` escapes).
-_MAY_ESCAPE_RE = re.compile(r"\\|^\s*(?:\d+\.|[+-])", re.MULTILINE)
+# ============================================================================ document writers
+#
+# `render_markdown` and `render_html` write a `Document` (document.py). The Markdown is meant to
+# read the same in kramdown (Jekyll's default, GFM input) and in CommonMark (markdown-it,
+# goldmark): see the notes at each rule, and tests/test_render.py, which checks them through
+# markdown-it-py and a real `jekyll build`.
 
 
-class _Converter(html2text.HTML2Text):
-    """html2text, minus one quirk: it puts a space between a closing emphasis mark and the
-    punctuation after it (``**bold** ,``). CommonMark closes ``**bold**,`` fine, so punctuation
-    stays glued to the word as the author wrote it."""
+class _Span:
+    """A marked span of the inline tree: ``kind`` is ``strong``, ``em`` or ``a`` (``href``)."""
 
-    def handle_data(self, data: str, entity_char: bool = False) -> None:
-        if self.preceding_stressed and data and unicodedata.category(data[0]).startswith("P"):
-            self.preceding_stressed = False
-        if data and not entity_char and not self.code and not self.pre:
-            # html2text's own escaping, done here so that text needing none (most) skips its
-            # four substitutions; the emphasis strip comes first, as in html2text.
-            if self.stressed:
-                data = data.strip() or data  # all blank: html2text empties it itself
-            if self.escape_snob or _MAY_ESCAPE_RE.search(data):
-                data = escape_md_section(data, snob=self.escape_snob)
-            entity_char = True  # escaped
-        super().handle_data(data, entity_char)
+    __slots__ = ("children", "href", "kind")
+
+    def __init__(self, kind: str, href: str) -> None:
+        self.kind = kind
+        self.href = href
+        self.children: list[_Span | Run] = []
 
 
-def make_converter() -> html2text.HTML2Text:
-    """The one html2text configuration (a fresh instance: html2text parsers are stateful)."""
-    h = _Converter()
-    h.body_width = 0
-    h.unicode_snob = True
-    h.escape_snob = False
-    h.protect_links = False  # kramdown (Jekyll) does not read <…> link destinations
-    h.wrap_links = False
-    h.wrap_list_items = False
-    h.inline_links = True
-    h.skip_internal_links = False
-    h.ignore_images = False
-    h.images_to_alt = False
-    h.images_as_html = False
-    h.images_with_size = False
-    h.default_image_alt = ""
-    h.ignore_emphasis = False
-    h.emphasis_mark = "_"
-    h.strong_mark = "**"
-    h.ul_item_mark = "*"
-    h.single_line_break = False
-    h.use_automatic_links = False
-    h.mark_code = False
-    h.pad_tables = False
-    return h
+#: Link targets written as links; anything else (javascript:, data:, relative) stays text.
+_LINK_SCHEME_RE = re.compile(r"(?:https?://|mailto:)", re.IGNORECASE)
+#: A scheme; an image source with one must be http(s) (a relative path has none).
+_SCHEME_RE = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:")
+_IMAGE_SCHEME_RE = re.compile(r"https?://", re.IGNORECASE)
+#: Characters of a URL either renderer would end it at or read as markup; %-encoded.
+_URL_UNSAFE_RE = re.compile(r"[\x00-\x20\x7f<>\\`|\"{}]")
+_URL_ENTITY_AMP_RE = re.compile(r"&(?=#?[A-Za-z0-9]+;)")
+#: C0 controls but tab and newline, DEL and lone surrogates (no file can hold them): dropped
+#: from text (CR is handled first). Code loses only NUL and surrogates.
+_CONTROL_RE = re.compile("[\x00-\x08\x0b-\x1f\x7f\ud800-\udfff]")
+_CODE_DROP_RE = re.compile("[\x00\ud800-\udfff]")
+_ODD_SPACES_RE = re.compile("[\u00a0\u200a\u2009\u202f\u2007]")
+#: Any character the text escaping below may change.
+_TEXT_SPECIAL_RE = re.compile(r"[\\`*\[\]<>|~_$&{]")
+#: Escaped with a backslash always (each is in both kramdown's and CommonMark's escape sets).
+_ALWAYS_ESCAPE_RE = re.compile(r"[\\`*\[\]<>|~]")
+#: ``_`` is left alone only inside a word (a letter before it, a letter or digit after), where
+#: neither kramdown nor CommonMark can open or close emphasis with it.
+_UNDERSCORE_RE = re.compile(r"(?<![^\W\d_])_|_(?![^\W_])")
+#: ``$$`` opens kramdown math.
+_DOLLARS_RE = re.compile(r"\$(?=\$)|(?<=\$)\$")
+#: ``{:`` (kramdown attribute lists, extensions), ``{#`` (header ids), and the second brace of
+#: ``{{%`` or ``{{<`` (Hugo shortcodes; a text ``<`` is escaped, but markup after the text may
+#: start with one).
+_BRACE_RE = re.compile(r"\{(?=[:#])|(?<=\{)\{(?=%|\Z)")
+#: ``&`` that starts an entity reference for either renderer (kramdown takes ``&name;`` with any
+#: name). kramdown has no ``\\&`` escape, so an empty HTML comment separates the ``&``.
+_ENTITY_AMP_RE = re.compile(r"&(?=#?[\w:][\w.:\-]*;|#[xX][0-9A-Fa-f]+;)")
+_AMP_BREAK = "&<!-- -->"
+#: Line starts that would begin a block: ATX heading, list, setext underline, kramdown
+#: definition; an ordered list marker (``1.``, ``1)``).
+_LINE_START_RE = re.compile(r"^([#+=:\-])|^(\d+)([.)])", re.MULTILINE)
+_CARET_LINE_RE = re.compile(r"^[ \t]*\^[ \t]*$", re.MULTILINE)
+_BREAK_SPACES_RE = re.compile(r"[ \t]*\n[ \t]*")
+_BACKTICK_RUN_RE = re.compile(r"`+")
+_TRAILING_HASH_RE = re.compile(r"(?<!\\)#$")
+#: A fence's info string: the first word, without backticks.
+_LANG_RE = re.compile(r"[^\s`]+")
 
 
-def to_markdown(body_html: str) -> str:
-    """Markdown for a normalised body; ``""`` for an empty body.
+def _clean_text(text: str) -> str:
+    """Text outside code: line ends as ``\\n``, no control characters, odd spaces plain."""
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if not text.isascii():
+        text = _ODD_SPACES_RE.sub(" ", text)
+    return _CONTROL_RE.sub("", text)
 
-    Ends with exactly one newline; no trailing spaces and no runs of blank lines outside code.
-    """
-    if not body_html.strip():
+
+def _clean_code(text: str) -> str:
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if "\x00" in text or not text.isascii():
+        text = _CODE_DROP_RE.sub("", text)
+    return text
+
+
+def _link_href(href: str) -> str:
+    """``href`` when it may be a link (http, https, mailto), else ``''``."""
+    href = href.strip()
+    return href if _LINK_SCHEME_RE.match(href) else ""
+
+
+def _image_src(src: str) -> str:
+    """An image source: http(s) or a relative path; ``''`` for any other scheme."""
+    src = src.strip()
+    if _SCHEME_RE.match(src) and not _IMAGE_SCHEME_RE.match(src):
         return ""
-    root = _fragment(body_html)
-    blocks = list(root.iter("pre", "figure"))
-    captions = _render_captions([el for el in blocks if el.tag == "figure"])
-    rendered: list[str] = []
-    for el in blocks:
-        rendered.append(_render_code(el) if el.tag == "pre" else _render_figure(el, captions))
-        _replace_with_token(el, len(rendered) - 1)
-    for br in list(root.iter("br")):
-        _replace_br(br)
-    text = _convert_tree(root)
-    text = "\n".join(line.rstrip() for line in text.splitlines())
-    text = _BLANKS_RE.sub("\n\n", text).strip("\n")
-    if _BR_TOKEN in text:
-        text = _hard_breaks(text)
-    text = _TOKEN_RE.sub(lambda m: rendered[int(m.group(1))], text)
-    return text + "\n"
+    return src
 
 
-def _fragment(body_html: str) -> Any:
-    """``lxml.html.fragment_fromstring(body_html, create_parent="div")``, every element made by
-    `_PARSER`: lxml.html's own parser would look up a Python class for each element touched."""
-    parts = lxml.html.fragments_fromstring(xml_safe_utf8(body_html), parser=_PARSER)
-    root = _PARSER.makeelement("div")
-    if parts and isinstance(parts[0], str):
-        root.text = parts.pop(0)
-    root.extend(parts)
+def _prepare(runs: Inline, *, heading: bool = False) -> Inline:
+    """Runs cleaned for writing: text normalised, links only where allowed, equal marks merged."""
+    out: list[Run] = []
+    for run in runs:
+        text = _CONTROL_RE.sub("", _clean_code(run.text)) if run.code else _clean_text(run.text)
+        href = _link_href(run.href) if run.href else ""
+        if "\n" in text:
+            if heading:
+                text = text.replace("\n", " ")
+            else:
+                # A hard break carries no emphasis or code: emphasis is closed around it, so
+                # that no span holds a break (kramdown reads none inside inline HTML).
+                for i, part in enumerate(text.split("\n")):
+                    if i:
+                        out.append(Run("\n", href=href))
+                    out.append(Run(part, run.strong, run.em, run.code, href))
+                continue
+        if text != run.text or href != run.href:
+            run = Run(text, run.strong, run.em, run.code, href)
+        out.append(run)
+    return merge_runs(out)
+
+
+def _tree(runs: Inline) -> list[_Span | Run]:
+    """Nest the flat runs: marks open where they start and close where they end, the longer
+    span outside (ties: link, then strong, then em, outermost first); a span is split only where
+    it crosses another's end."""
+    root: list[_Span | Run] = []
+    stack: list[tuple[int, str | bool, list[_Span | Run]]] = []  # (mark, value, children)
+    for i, run in enumerate(runs):
+        value = (run.href, run.strong, run.em)
+        for depth, (k, held, _) in enumerate(stack):
+            if value[k] != held:
+                del stack[depth:]
+                break
+        if len(stack) < bool(run.href) + run.strong + run.em:
+            held_marks = {k for k, _, _ in stack}
+            new = [k for k in range(3) if value[k] and k not in held_marks]
+            if len(new) > 1:
+                new.sort(key=lambda k: (-_mark_end(runs, i, k), k))
+            for k in new:
+                span = _Span(("a", "strong", "em")[k], run.href if k == 0 else "")
+                (stack[-1][2] if stack else root).append(span)
+                stack.append((k, value[k], span.children))
+        (stack[-1][2] if stack else root).append(run)
     return root
 
 
-def _hard_breaks(text: str) -> str:
-    """Each ``<br>`` token, with the spaces around it, as a CommonMark hard break (``\\``)."""
-    parts = text.split(_BR_TOKEN)
-    for i in range(1, len(parts)):  # the spaces after one break and before the next
-        parts[i - 1] = parts[i - 1].rstrip(" ")
-        parts[i] = parts[i].lstrip(" ")
-    return "\\\n".join(parts)
+def _mark_end(runs: Inline, start: int, k: int) -> int:
+    """The index of the last run from ``start`` on that carries mark ``k`` unchanged."""
+    value = (runs[start].href, runs[start].strong, runs[start].em)[k]
+    end = start
+    for run in runs[start + 1 :]:
+        if (run.href, run.strong, run.em)[k] != value:
+            break
+        end += 1
+    return end
 
 
-def _convert_tree(root: Any, *, with_root: bool = True) -> str:
-    """html2text's Markdown for the tree under ``root`` (or only its children: ``with_root``
-    false; root text and tail are then ignored).
+# ---------------------------------------------------------------- Markdown
 
-    The tree is fed to html2text as the same handler calls its HTML parser makes for the tree's
-    serialisation (lxml escapes ``&``, ``<`` and ``>`` in text, each an entity reference), which
-    skips serialising and re-parsing the HTML. A tree holding anything else (comments, raw-text
-    elements) goes the long way.
+
+def _escape_text(text: str) -> str:
+    """Text (no code) as Markdown that both renderers show as this text."""
+    if not _TEXT_SPECIAL_RE.search(text):
+        return text
+    if "&" in text and _ENTITY_AMP_RE.search(text):
+        # Found in the text itself: kramdown writes a text "&name;" (escapes undone) as it is,
+        # an entity reference to the browser. An empty comment after the "&" breaks it.
+        return _AMP_BREAK.join(_escape_text(part) for part in _ENTITY_AMP_RE.split(text))
+    text = _ALWAYS_ESCAPE_RE.sub(r"\\\g<0>", text)
+    if "_" in text:
+        text = _UNDERSCORE_RE.sub(r"\\_", text)
+    if "$$" in text:
+        text = _DOLLARS_RE.sub(r"\\$", text)
+    if "{" in text:
+        text = _BRACE_RE.sub(r"\\{", text)
+    if "]:" in text:
+        text = text.replace("]:", "]\\:")  # kramdown: "[…]:" opening a line defines a link
+    return text
+
+
+def _code_span(text: str, html: bool = False) -> str:
+    """A code span holding ``text`` exactly (no line break in it).
+
+    ``html``: a code span holding ``|`` is written as ``<code>`` with its text as character
+    references. kramdown takes a line with a ``|`` outside code for a table row, and finds the
+    code spans of a line without reading backslash escapes: a text backtick (``\\```) on the
+    line (or a text ``<!--``, which it takes for a comment up to the next ``-->``) makes it pair
+    the backticks wrongly and see the code's pipe as outside. Code holding
+    ``]:`` is written so too: in a line opening with a link, kramdown takes ``[…]:`` up to the
+    first ``]``, code or not, for a link definition.
+
+    A single-backtick span is read alike by both when the code neither starts nor ends with a
+    space or a backtick. Otherwise the delimiter is at least two backticks (kramdown strips no
+    space inside a single-backtick span, and one from each side of a longer one) and longer
+    than any backtick run inside, with one space of padding each side (both strip it)."""
+    if not text.strip():
+        return _ODD_SPACES_RE.sub(" ", text)  # blank code: nothing to show as code
+    if (html and "|" in text) or "]:" in text:
+        return f"<code>{text.translate(_CODE_ENTITIES)}</code>"
+    longest = max((len(m) for m in _BACKTICK_RUN_RE.findall(text)), default=0)
+    if not longest and not text[0].isspace() and not text[-1].isspace():
+        return f"`{text}`"
+    fence = "`" * max(2, longest + 1)
+    return f"{fence} {text} {fence}"
+
+
+#: Code text inside ``<code>``: kramdown keeps it raw, CommonMark reads it as Markdown, so what
+#: CommonMark would read is written as a character reference (both decode it, once).
+_CODE_ENTITIES = str.maketrans(
+    {ch: f"&#{ord(ch)};" for ch in "&<>|\\`*_[]~$!"}
+)
+
+
+def _url(url: str) -> str:
+    """A link destination both read intact: kramdown keeps backslashes, so nothing is
+    backslash-escaped; characters that would end it or be read as markup are %-encoded, and
+    parentheses too unless balanced."""
+    if _URL_UNSAFE_RE.search(url):
+        url = _URL_UNSAFE_RE.sub(lambda m: f"%{ord(m.group(0)):02X}", url)
+    if "&" in url:
+        url = _URL_ENTITY_AMP_RE.sub("%26", url)
+    if "(" in url or ")" in url:
+        depth = 0
+        for ch in url:
+            if ch == "(":
+                depth += 1
+            elif ch == ")":
+                depth -= 1
+                if depth < 0:
+                    break
+        if depth:
+            url = url.replace("(", "%28").replace(")", "%29")
+    return url
+
+
+def _split_space(source: str) -> tuple[str, str, str]:
+    core = source.strip()
+    if not core:
+        return source, "", ""
+    start = source.index(core[0])
+    return source[:start], core, source[start + len(core) :]
+
+
+#: Whitespace and punctuation as CommonMark's flanking rules see them. Where the spec's versions
+#: (and so the renderers) differ (symbols are punctuation since 0.31), the check is made so
+#: that either reading passes.
+_SPACE_CHARS = frozenset(" \t\n\f\r")
+
+
+def _is_space(ch: str) -> bool:
+    return ch in _SPACE_CHARS or (not ch.isascii() and unicodedata.category(ch) == "Zs")
+
+
+def _is_punct(ch: str, *, strict: bool) -> bool:
+    """Punctuation by every reading (``strict``) or by some reading."""
+    if ch.isascii():
+        return not ch.isalnum() and not ch.isspace() and ch.isprintable()
+    category = unicodedata.category(ch)
+    return category[0] == "P" or (not strict and category[0] == "S")
+
+
+#: Each kind of emphasis span: its delimiters, first choice first, and its inline HTML tags.
+#: ``strongem`` is a strong span holding exactly one em span (written ``***…***``).
+_MARKS = {
+    "strong": (("**", "__"), "<strong>", "</strong>"),
+    "em": (("*", "_"), "<em>", "</em>"),
+    "strongem": (("***", "___"), "<strong><em>", "</em></strong>"),
+}
+
+
+def _delimiters(kind: str, prev: str | None, core: str, after: str | None) -> tuple[str, str]:
+    """The opening and closing marks for an emphasis span: ``**``/``*`` (else ``__``/``_``)
+    where both renderers read them as emphasis around ``core`` (between ``prev`` and ``after``;
+    ``None`` at the start or end of the block), else inline HTML ``<strong>``/``<em>``.
+
+    CommonMark's rules are the narrower: a delimiter run opens when it is left-flanking and
+    closes when right-flanking, and ``_`` only at a word's edge. A run that is both (letters,
+    or punctuation, on both sides) is first tried as a closer, so an opener must not be one
+    (it could close an enclosing ``***``) but inside a word; a closing ``*`` run may be one:
+    the spans are well nested and every other ``*`` is escaped, so it closes its own opener.
+    Two runs of one character never touch, but at the end of a strong span: an em's closing
+    ``*`` and the strong span's ``**`` make one run (``***``) whose outer sides decide. Not at
+    its start: an opening ``***`` (3 long) could pair with a ``*`` run inside a word (1 long,
+    3 + 1 is no multiple of 3) meant to open an em later in the span.
+    kramdown reads ``_`` after a letter (or a letter and ``-``) as text.
     """
-    converter = make_converter()
-    events = _tree_events(root, with_root)
-    if events is None:
-        if with_root:
-            html = lxml.html.tostring(root, encoding="unicode")
+    marks, opening, closing = _MARKS[kind]
+    first, last = core[0], core[-1]
+    for mark in marks:
+        c = mark[0]
+        if prev == c or after == c:
+            continue  # two delimiter runs would touch
+        prev_open = prev is None or _is_space(prev)
+        after_open = after is None or _is_space(after)
+        if first == c:
+            continue  # the content opens with a nested span's delimiter: see above
+        if _is_punct(first, strict=False):
+            if not prev_open:
+                continue
+        elif c == "_" and not (prev_open or (_is_punct(prev or "", strict=True) and prev != "-")):
+            continue
+        if last == c:
+            if not (mark == "**" and (after_open or _is_punct(after or "", strict=True))):
+                continue
+        elif _is_punct(last, strict=False):
+            if not (after_open or (c == "*" and _is_punct(after or "", strict=True))):
+                continue
+        elif c == "_" and not (after_open or _is_punct(after or "", strict=True)):
+            continue
+        return mark, mark
+    return opening, closing
+
+
+#: Stands for the edge of an enclosing span or link (a delimiter or bracket: punctuation).
+_INNER_EDGE = "("
+
+
+def _md_inline(
+    children: list[_Span | Run], html_pipes: bool, edge: str | None = _INNER_EDGE
+) -> str:
+    """Markdown of a sequence of inline nodes (hard breaks still ``\\n``); ``edge`` is what
+    surrounds it (``None``: the block's start and end)."""
+    pieces: list[str | tuple[str, str, str, str]] = []
+    for child in children:
+        if isinstance(child, Run):
+            if child.code:
+                pieces.append(_code_span(child.text, html_pipes))
+            else:
+                pieces.append(_escape_text(child.text))
+            continue
+        kind = child.kind
+        grandchild = child.children[0] if len(child.children) == 1 else None
+        if kind == "strong" and isinstance(grandchild, _Span) and grandchild.kind == "em":
+            kind = "strongem"
+            child = grandchild
+        lead, core, trail = _split_space(_md_inline(child.children, html_pipes))
+        if not core:
+            pieces.append(lead)
+        elif kind == "a":
+            if core[0] == "^":
+                core = "<!-- -->" + core  # kramdown reads ``[^`` as a footnote
+            pieces.append(f"{lead}[{core}]({_url(child.href)}){trail}")
         else:
-            html = "".join(lxml.html.tostring(child, encoding="unicode") for child in root)
-        return converter.handle(html)
-    converter.start = True
-    for kind, tag, value in events:
-        if kind == 0:
-            converter.handle_data(value)
-        elif kind == 1:
-            converter.handle_data(value, True)
-        elif kind == 2:
-            converter.handle_starttag(tag, value)
+            pieces.append((kind, lead, core, trail))
+    out: list[str] = []
+    for i, piece in enumerate(pieces):
+        if isinstance(piece, str):
+            if piece[:1] == "[" and out and out[-1].endswith("!"):
+                out[-1] = out[-1][:-1] + "\\!"  # a text "!" before a link: not an image
+            elif piece[:1] == "<":  # <code>: no text "<" before it (see below)
+                while out and out[-1].endswith("\\<") and _escaped_end(out[-1]):
+                    out[-1] = out[-1][:-2]
+                    piece = _lt_into(piece)
+            out.append(piece)
+            continue
+        kind, lead, core, trail = piece
+        if lead:
+            prev: str | None = lead[-1]
         else:
-            converter.handle_endtag(tag)
-    return converter.optwrap(converter.finish())
+            prev = next((s[-1] for s in reversed(out) if s), edge)
+        if trail:
+            after: str | None = trail[0]
+        else:
+            after = edge
+            for following in pieces[i + 1 :]:
+                if isinstance(following, str):
+                    if following:
+                        after = following[0]
+                        break
+                else:
+                    after = following[1][:1] or _INNER_EDGE  # a delimiter or tag, which
+                    # will not touch ours: the span after sees this one's mark and picks another
+                    break
+        opening, closing = _delimiters(kind, prev, core, after)
+        if opening[0] == "<":
+            # kramdown reads ``\\<<`` as a literal ``<<``, eating the tag's ``<``: a text
+            # ``<`` next to a tag goes inside the span (before) or after it (at its end).
+            if not lead:
+                while out and out[-1].endswith("\\<") and _escaped_end(out[-1]):
+                    out[-1] = out[-1][:-2]
+                    core = _lt_into(core)
+            while core.endswith("\\<") and _escaped_end(core):
+                core = core[:-2]
+                trail = "\\<" + trail
+            if not core:
+                out.append(lead + trail)
+                continue
+        out.append(f"{lead}{opening}{core}{closing}{trail}")
+    return "".join(out)
 
 
-#: Elements lxml serialises without an end tag (so html2text sees no end tag for them).
-_VOID_TAGS = frozenset(
-    {"area", "base", "basefont", "br", "col", "embed", "frame", "hr", "img", "input",
-     "isindex", "link", "meta", "param", "source", "track", "wbr", "keygen"}
-)
-#: Elements fed as events (the body contract's, plus the wrappers it allows); others fall back.
-_EVENT_TAGS = ALLOWED_TAGS | {"div", "span", "mark", "b", "i", "u", "s", "sup", "sub", "del"}
-_TEXT_SPLIT_RE = re.compile(r"([&<>])")
-#: Attributes lxml (libxml2) writes %-escaped, and the characters it writes as they are.
-_URI_ATTRIBUTES = frozenset({"href", "src", "action", "name"})
-_URI_AS_IS_RE = re.compile(r"[A-Za-z0-9\-_.!~*'()@/:=?;#%&,+<>]*")
-#: Attributes lxml writes without a value when present.
-_BOOLEAN_ATTRIBUTES = frozenset(
-    {"checked", "compact", "declare", "defer", "disabled", "ismap", "multiple", "nohref",
-     "noresize", "noshade", "nowrap", "readonly", "selected"}
-)
-
-_Event = tuple[int, str, Any]
+_LEADING_TAGS_RE = re.compile(r"(?:<(?:strong|em)>)*(<code>)?")
 
 
-def _tree_events(root: Any, with_root: bool) -> list[_Event] | None:
-    """The parser events of ``root``'s serialisation (or its children's, tails included), or
-    ``None`` when not a plain tree."""
-    events: list[_Event] = []
-    for el in [root] if with_root else root:
-        if not _element_events(el, events):
-            return None
-        if not with_root and el.tail:
-            _text_events(el.tail, events)
-    return events
+def _lt_into(source: str) -> str:
+    """A text ``<`` put at the start of ``source``, inside the tags it opens with."""
+    tags = _LEADING_TAGS_RE.match(source)
+    end = tags.end() if tags else 0
+    lt = "&#60;" if tags and tags.group(1) else "\\<"
+    return source[:end] + lt + source[end:]
 
 
-def _element_events(el: Any, events: list[_Event]) -> bool:
-    tag = el.tag
-    if not isinstance(tag, str) or tag not in _EVENT_TAGS:
-        return False
-    attrs = list(el.attrib.items())
-    for name, value in attrs:
-        if name in _URI_ATTRIBUTES:
-            if not _URI_AS_IS_RE.fullmatch(value):
-                return False  # lxml would %-escape it
-        elif name in _BOOLEAN_ATTRIBUTES or "&{" in value:
-            return False  # lxml would write it bare, or unescaped
-    events.append((2, tag, attrs))
-    if el.text:
-        _text_events(el.text, events)
-    for child in el:
-        if not _element_events(child, events):
-            return False
-        if child.tail:
-            _text_events(child.tail, events)
-    if tag not in _VOID_TAGS:
-        events.append((3, tag, None))
-    return True
+def _escaped_end(source: str) -> bool:
+    """True when the last character of ``source`` is backslash-escaped."""
+    return (len(source) - 1 - len(source[:-1].rstrip("\\"))) % 2 == 1
 
 
-def _text_events(text: str, events: list[_Event]) -> None:
-    if "&" not in text and "<" not in text and ">" not in text:
-        events.append((0, "", text))
-        return
-    for i, part in enumerate(_TEXT_SPLIT_RE.split(text)):
-        if i % 2:
-            events.append((1, "", part))
-        elif part:
-            events.append((0, "", part))
+def _md_runs(runs: Inline, *, heading: bool = False) -> str:
+    """One block's inline Markdown: hard breaks as backslash-newline, line starts that would
+    begin a block escaped; ``''`` when there is no text."""
+    prepared = _prepare(runs, heading=heading)
+    if not prepared:
+        return ""
+    tree = _tree(prepared)
+    text = _md_inline(tree, False, None).strip()
+    if ("\\`" in text or "\\<!--" in text) and any(
+        run.code and "|" in run.text for run in prepared
+    ):
+        text = _md_inline(tree, True, None).strip()
+    if "^" in text:
+        text = _CARET_LINE_RE.sub("^<!-- -->", text)  # kramdown: a "^" line ends a block
+    if "\n" in text:
+        text = _BREAK_SPACES_RE.sub("\n", text)
+        if "\\\n" in text:  # an escaped backslash before a break: goldmark (Hugo) then
+            text = text.replace("\\\n", "\\ \n")  # shows both and no break; a space between
+        text = text.replace("\n", "\\\n")
+    return _LINE_START_RE.sub(_escape_line_start, text)
 
 
-def to_clean_html(body_html: str) -> str:
-    """The ``--body html`` output: the body sanitised with nh3, inside ``<article>``."""
+def _escape_line_start(match: re.Match[str]) -> str:
+    if match.group(1):
+        return "\\" + match.group(1)
+    return f"{match.group(2)}\\{match.group(3)}"
+
+
+def _md_fence(code: Code) -> str:
+    text = _clean_code(code.text).strip("\n")
+    longest = max((len(m) for m in _BACKTICK_RUN_RE.findall(text)), default=0)
+    fence = "`" * max(3, longest + 1)
+    lang = _LANG_RE.search(code.lang or "")
+    info = lang.group(0) if lang else ""
+    return f"{fence}{info}\n{text}\n{fence}" if text else f"{fence}{info}\n{fence}"
+
+
+def _md_alt(alt: str) -> str:
+    alt = " ".join(_clean_text(alt).split())
+    if "&" in alt:  # no way to write "&amp;" in alt text that all read so: "& amp;"
+        alt = _ENTITY_AMP_RE.sub("& ", alt)
+    alt = _ALT_ESCAPE_RE.sub(r"\\\g<0>", alt)
+    if "{" in alt:
+        alt = _BRACE_RE.sub(r"\\{", alt)
+    if "]:" in alt:
+        alt = alt.replace("]:", "]\\:")  # see _escape_text
+    return " " + alt if alt[:1] == "^" else alt  # kramdown reads "![^" as no image
+
+
+#: Escaped in image alt text: kramdown takes the alt text raw but for its own escapes (which
+#: lack ``\\~``: kramdown shows that backslash, but a ``~~`` left in alt text can open a
+#: strikethrough that runs past the image).
+_ALT_ESCAPE_RE = re.compile(r"[\\`*_\[\]<>|~]")
+
+
+def _flip_em(runs: Inline) -> Inline:
+    return tuple(Run(run.text, run.strong, not run.em, run.code, run.href) for run in runs)
+
+
+def _md_caption(caption: Inline) -> str:
+    """A caption in italics, its own emphasis flipped (so it stays distinct)."""
+    return _md_runs(_flip_em(caption))
+
+
+def _md_block(block: Block) -> str:
+    if isinstance(block, Paragraph):
+        return _md_runs(block.runs)
+    if isinstance(block, Heading):
+        text = _md_runs(block.runs, heading=True)
+        if not text:
+            return ""
+        if text.endswith("#"):
+            text = _TRAILING_HASH_RE.sub(r"\\#", text)
+        return ("## " if block.level <= 2 else "### ") + text
+    if isinstance(block, Quote):
+        text = _md_runs(block.runs)
+        return "> " + text.replace("\n", "\n> ") if text else ""
+    if isinstance(block, Code):
+        return _md_fence(block)
+    if isinstance(block, Image):
+        lines = []
+        src = _image_src(_clean_code(block.src))
+        if src:
+            image = f"![{_md_alt(block.alt)}]({_url(src)})"
+            href = _link_href(block.href)
+            lines.append(f"[{image}]({_url(href)})" if href else image)
+        caption = _md_caption(block.caption)
+        if caption:
+            lines.append(caption)
+        return "\n".join(lines)
+    if isinstance(block, Embed):
+        parts = [_md_fence(code) for code in block.code]
+        url = _link_href(block.url)
+        title = " ".join(_clean_text(block.title).split())
+        if url:
+            lines = [_md_runs((Run(title or url, href=url),)), _md_caption(block.caption)]
+            text = "\n".join(line for line in lines if line)
+        else:  # the title as text: a hard break before the caption (kramdown reads a line
+            # ending "\\\\" as a break, and text may end with an escaped backslash)
+            text = _md_runs((Run(title), Run("\n"), *_flip_em(block.caption)))
+        if text:
+            parts.append(text)
+        return "\n\n".join(parts)
+    if isinstance(block, Break):
+        return "* * *"
+    return ""
+
+
+def _md_list(items: list[ListItem]) -> str:
+    lines: list[str] = []
+    number = 0
+    for item in items:
+        text = _md_runs(item.runs)
+        if not text:
+            continue
+        number += 1
+        marker = f"{number}. " if item.ordered else "- "
+        lines.append(marker + text.replace("\n", "\n" + " " * len(marker)))
+    return "\n".join(lines)
+
+
+def render_markdown(doc: Document) -> str:
+    """The Markdown body of a document; ``""`` when it has no content.
+
+    Blocks are separated by one blank line; consecutive list items of one kind form one list;
+    the text ends with exactly one newline.
+    """
+    parts: list[str] = []
+    blocks = doc.blocks
+    i = 0
+    n = len(blocks)
+    last_list: bool | None = None  # the kind of list just written, if the last block was one
+    while i < n:
+        block = blocks[i]
+        if isinstance(block, ListItem):
+            items = [block]
+            i += 1
+            while i < n:
+                following = blocks[i]
+                if not isinstance(following, ListItem) or following.ordered != block.ordered:
+                    break
+                items.append(following)
+                i += 1
+            text = _md_list(items)
+            if text:
+                if last_list == block.ordered:
+                    parts.append("<!-- -->")  # else both read one list (an empty block between)
+                parts.append(text)
+                last_list = block.ordered
+            continue
+        i += 1
+        text = _md_block(block)
+        if text and isinstance(block, Quote) and block.continued and parts[-1:] and parts[
+            -1
+        ].startswith("> "):  # one quote of several paragraphs
+            parts[-1] += "\n>\n" + text
+            continue
+        if text:
+            parts.append(text)
+            last_list = None
+    if not parts:
+        return ""
+    return "\n\n".join(parts) + "\n"
+
+
+# ---------------------------------------------------------------- HTML
+
+
+def _html_inline(children: list[_Span | Run]) -> str:
+    out: list[str] = []
+    for child in children:
+        if isinstance(child, Run):
+            text = escape(child.text, quote=False)
+            if child.code:
+                out.append(f"<code>{text}</code>")
+            else:
+                out.append(text.replace("\n", "<br>\n") if "\n" in text else text)
+        elif child.kind == "a":
+            out.append(f'<a href="{escape(child.href)}">{_html_inline(child.children)}</a>')
+        else:
+            out.append(f"<{child.kind}>{_html_inline(child.children)}</{child.kind}>")
+    return "".join(out)
+
+
+def _html_runs(runs: Inline) -> str:
+    prepared = _prepare(runs)
+    if not prepared or not plain(prepared).strip():
+        return ""
+    return _html_inline(_tree(prepared)).strip()
+
+
+def _html_code(code: Code) -> str:
+    text = _clean_code(code.text).strip("\n")
+    lang = _LANG_RE.search(code.lang or "")
+    attr = f' data-lang="{escape(lang.group(0))}"' if lang else ""
+    # An HTML parser drops a newline right after <pre>: a leading one is doubled.
+    lead = "\n" if text.startswith("\n") else ""
+    return f"<pre{attr}>{lead}{escape(text, quote=False)}</pre>"
+
+
+def _html_block(block: Block) -> str:
+    if isinstance(block, Paragraph):
+        text = _html_runs(block.runs)
+        return f"<p>{text}</p>" if text else ""
+    if isinstance(block, Heading):
+        text = _html_runs(block.runs)
+        tag = "h2" if block.level <= 2 else "h3"
+        return f"<{tag}>{text}</{tag}>" if text else ""
+    if isinstance(block, Quote):
+        text = _html_runs(block.runs)
+        return f"<blockquote><p>{text}</p></blockquote>" if text else ""
+    if isinstance(block, Code):
+        return _html_code(block)
+    if isinstance(block, Image):
+        inner: list[str] = []
+        src = _image_src(_clean_code(block.src))
+        if src:
+            alt = " ".join(_clean_text(block.alt).split())
+            image = f'<img src="{escape(src)}" alt="{escape(alt)}">'
+            href = _link_href(block.href)
+            inner.append(f'<a href="{escape(href)}">{image}</a>' if href else image)
+        caption = _html_runs(block.caption)
+        if caption:
+            inner.append(f"<figcaption>{caption}</figcaption>")
+        return f"<figure>{''.join(inner)}</figure>" if inner else ""
+    if isinstance(block, Embed):
+        parts = [_html_code(code) for code in block.code]
+        url = _link_href(block.url)
+        title = escape(" ".join(_clean_text(block.title).split()), quote=False)
+        link = ""
+        if url:
+            link = f'<p class="embed"><a href="{escape(url)}">{title or escape(url)}</a></p>'
+        elif title:
+            link = f'<p class="embed">{title}</p>'
+        caption = _html_runs(block.caption)
+        if caption:
+            parts.append(f"<figure>{link}\n<figcaption>{caption}</figcaption></figure>")
+        elif link:
+            parts.append(link)
+        return "\n".join(parts)
+    if isinstance(block, Break):
+        return "<hr>"
+    return ""
+
+
+def render_html(doc: Document) -> str:
+    """The ``--body html`` output of a document: its blocks as the body contract's HTML,
+    sanitised with nh3, inside ``<article>``; ``""`` when it has no content."""
+    parts: list[str] = []
+    blocks = doc.blocks
+    i = 0
+    n = len(blocks)
+    while i < n:
+        block = blocks[i]
+        i += 1
+        if isinstance(block, ListItem):
+            items = [block]
+            while i < n:
+                following = blocks[i]
+                if not isinstance(following, ListItem) or following.ordered != block.ordered:
+                    break
+                items.append(following)
+                i += 1
+            texts = [text for text in (_html_runs(item.runs) for item in items) if text]
+            if texts:
+                tag = "ol" if block.ordered else "ul"
+                lis = "\n".join(f"<li>{text}</li>" for text in texts)
+                parts.append(f"<{tag}>\n{lis}\n</{tag}>")
+            continue
+        text = _html_block(block)
+        if text and isinstance(block, Quote) and block.continued and parts[-1:] and parts[
+            -1
+        ].endswith("</blockquote>"):  # one quote of several paragraphs
+            parts[-1] = parts[-1].removesuffix("</blockquote>") + text.removeprefix("<blockquote>")
+            continue
+        if text:
+            parts.append(text)
+    if not parts:
+        return ""
     cleaned = nh3.clean(
-        body_html,
+        "\n".join(parts),
         tags=set(ALLOWED_TAGS),
         attributes={k: set(v) for k, v in ALLOWED_ATTRIBUTES.items()},
         link_rel=None,
         strip_comments=True,
+        url_schemes={"http", "https", "mailto"},
     )
     return f"<article>\n{cleaned.strip()}\n</article>\n"
-
-
-def _replace_with_token(el: Any, index: int) -> None:
-    """Put a placeholder paragraph where a block was (keeping the following text)."""
-    token = el.makeelement("p")
-    token.text = _TOKEN.format(index)
-    token.tail = el.tail
-    parent = el.getparent()
-    parent.replace(el, token)
-
-
-def _replace_br(br: Any) -> None:
-    """A ``<br>`` becomes a CommonMark hard break (backslash), not html2text's two spaces."""
-    parent = br.getparent()
-    previous = br.getprevious()
-    text = _BR_TOKEN + (br.tail or "")
-    if previous is not None:
-        previous.tail = (previous.tail or "") + text
-    else:
-        parent.text = (parent.text or "") + text
-    parent.remove(br)
-
-
-def _render_code(pre: Any) -> str:
-    code = pre.text_content().strip("\n")
-    longest = max((len(run) for run in _BACKTICKS_RE.findall(code)), default=0)
-    fence = "`" * max(3, longest + 1)
-    lang = (pre.get("data-lang") or "").strip()
-    return f"{fence}{lang}\n{code}\n{fence}"
-
-
-def _render_captions(figures: list[Any]) -> dict[Any, str]:
-    """Each figure's caption as one line of Markdown (``""`` when empty), by figure.
-
-    All captions go through ONE html2text run, each in its own paragraph between separator
-    paragraphs: a converter per caption cost more than the conversion itself.
-    """
-    captioned: list[tuple[Any, Any]] = []
-    for figure in figures:
-        caption = next(figure.iter("figcaption"), None)
-        if caption is not None:
-            captioned.append((figure, caption))
-    if not captioned:
-        return {}
-    paragraphs = _PARSER.makeelement("div")  # each caption as a <p>, then a separator <p>
-    for _, caption in captioned:
-        paragraph = copy.deepcopy(caption)
-        paragraph.tag = "p"
-        paragraph.attrib.clear()
-        paragraph.tail = None
-        paragraphs.append(paragraph)
-        separator = paragraphs.makeelement("p")
-        separator.text = _CAPTION_SEPARATOR
-        paragraphs.append(separator)
-    parts = _convert_tree(paragraphs, with_root=False).split(_CAPTION_SEPARATOR)
-    if len(parts) != len(captioned) + 1:  # a caption holding the separator text: one by one
-        parts = [_convert_tree(paragraph) for paragraph in paragraphs[::2]]
-    return {
-        figure: " ".join(line.strip() for line in text.splitlines() if line.strip())
-        for (figure, _), text in zip(captioned, parts, strict=False)
-    }
-
-
-def _render_figure(figure: Any, captions: dict[Any, str]) -> str:
-    img = next(figure.iter("img"), None)
-    lines: list[str] = []
-    if img is not None and img.get("src"):
-        alt = _escape_alt(img.get("alt") or "")
-        lines.append(f"![{alt}]({_link_target(img.get('src') or '')})")
-    text = captions.get(figure, "")
-    if text:
-        lines.append(f"*{text}*")
-    return "\n".join(lines)
-
-
-def _escape_alt(alt: str) -> str:
-    return re.sub(r"([\[\]\\])", r"\\\1", " ".join(alt.split()))
-
-
-def _link_target(url: str) -> str:
-    return f"<{url}>" if re.search(r"[\s()<>]", url) else url

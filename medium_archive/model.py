@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from .document import Document
+
 MEDIUM_FAVICON = "https://miro.medium.com/1*m-R_BkNf1Qjr1YbyOIJY2w.png"
 
 
@@ -55,14 +57,14 @@ class Post:
     """One Medium post, as extracted from a page, an export file or a feed item.
 
     Dates are strings in the form ``YYYY-MM-DDTHH:MM:SS.mmmZ`` (UTC), or ``YYYY-MM-DD`` where the
-    source gives only a day. ``body_html`` is the post's content only, normalised by
-    ``body.normalize_body`` (figures, code blocks, quotes, embeds in one simple shape).
+    source gives only a day. ``body`` is the post's content only, as a `document.Document`
+    (read from Medium's paragraph model by `paragraphs.py`, or from the HTML by `body.py`).
     """
 
     id: str
     url: str
     title: str
-    body_html: str
+    body: Document
     date_published: str
     date_modified: str = ""
     subtitle: str = ""

@@ -57,6 +57,9 @@ class SyncSettings:
     body_format: BodyFormat | None = None
     #: Images under ``assets/<post-id>/``; None: as the archived file already does.
     images: bool | None = None
+    #: Resolve embeds over the network (never in a dry run); ``gist_base`` as in `Options`.
+    embeds: bool = False
+    gist_base: str = ""
 
 
 # ---------------------------------------------------------------- planning
@@ -211,6 +214,17 @@ class Syncer:
         source = known.is_based_on_url or url
         loaded = archive.load_fetched(
             page.text, page.final_url, source, page.etag or "", page.last_modified or ""
+        )
+        # Embeds: fetched again (a dry run fetches none), else as the archived file recorded.
+        fetch_embeds = self.settings.embeds and not self.settings.dry_run
+        embed_options = Options(embeds=fetch_embeds, gist_base=self.settings.gist_base)
+        archive_map = meta.get("_archive")
+        recorded = archive_map.get("embeds") if isinstance(archive_map, Mapping) else None
+        loaded = archive.resolve_embeds(
+            loaded,
+            session=self.session,
+            options=embed_options,
+            known=recorded if isinstance(recorded, Mapping) else None,
         )
         images = self.settings.images
         if images is None:

@@ -101,3 +101,12 @@ def _no_real_network(monkeypatch: pytest.MonkeyPatch) -> None:
         return real_connect(self, address)
 
     monkeypatch.setattr(socket.socket, "connect", guarded_connect)
+
+
+def html_of(doc: Any) -> str:
+    """A body `Document` as the ``--body html`` output without its ``<article>`` wrapper
+    (block tags, ``a strong em code br`` inline), for tests that check what a body holds."""
+    from medium_archive.markdown import render_html
+
+    html = render_html(doc)
+    return html.removeprefix("<article>\n").removesuffix("\n</article>\n")

@@ -6,16 +6,31 @@ from typing import Any
 
 import lxml.html
 import pytest
-from conftest import FIXTURES
+from conftest import FIXTURES, html_of
 
-from medium_archive.body import extract_body, normalize_fragment, text_of
+from medium_archive.body import extract_body, normalize_fragment
+from medium_archive.document import (
+    Document,
+    Embed,
+    Image,
+    ListItem,
+    Paragraph,
+    Quote,
+    Run,
+    plain,
+    text_of,
+)
 
 URL = "https://medium.com/@ada/fixture-post-abcdef123456"
 
 
-def body_of(name: str) -> str:
+def doc_of(name: str) -> Document:
     html = (FIXTURES / "body" / name).read_text(encoding="utf-8")
     return extract_body(lxml.html.fromstring(html), URL)
+
+
+def body_of(name: str) -> str:
+    return html_of(doc_of(name))
 
 
 def blocks(body: str) -> list[Any]:
@@ -26,7 +41,7 @@ def blocks(body: str) -> list[Any]:
 def page(article: str) -> str:
     """A minimal E4-style page around some article markup."""
     html = f"<html><body><article><section></section><div>{article}</div></article></body></html>"
-    return extract_body(lxml.html.fromstring(html), URL)
+    return html_of(extract_body(lxml.html.fromstring(html), URL))
 
 
 # --- E2/E3 graf markup --------------------------------------------------------------------------
@@ -43,12 +58,11 @@ def test_e3_chrome_is_dropped(e3: str) -> None:
         assert chrome not in e3
 
 
-def test_e3_block_sequence(e3: str) -> None:
-    tags = [(b.tag, b.get("class")) for b in blocks(e3)]
-    assert tags == [
-        ("p", None), ("p", None), ("pre", None), ("figure", None), ("hr", None), ("h2", None),
-        ("h3", None), ("blockquote", None), ("blockquote", None), ("ul", None),
-        ("p", "embed"), ("p", "embed"), ("p", None),
+def test_e3_block_sequence() -> None:
+    kinds = [type(b).__name__ for b in doc_of("e3-post.html").blocks]
+    assert kinds == [
+        "Paragraph", "Paragraph", "Code", "Image", "Break", "Heading", "Heading", "Quote",
+        "Quote", "ListItem", "ListItem", "Embed", "Embed", "Paragraph",
     ]
 
 
@@ -93,23 +107,29 @@ def test_section_break_between_sections_only(e3: str) -> None:
     assert e3.count("<hr>") == 1
 
 
-def test_quotes_lists_and_empty_items(e3: str) -> None:
-    assert "<blockquote><p>A pull quote.</p></blockquote>" in e3
-    assert "<ul><li>first item</li><li>second <em>item</em></li></ul>" in e3
+def test_quotes_lists_and_empty_items() -> None:
+    doc = doc_of("e3-post.html")
+    assert Quote((Run("A pull quote."),), pull=True) in doc.blocks
+    items = [b for b in doc.blocks if isinstance(b, ListItem)]
+    assert items == [
+        ListItem((Run("first item"),)), ListItem((Run("second "), Run("item", em=True)))
+    ]
 
 
-def test_relative_media_iframe_becomes_absolute_link(e3: str) -> None:
-    embed = blocks(e3)[10]
-    assert embed.find("a").get("href") == (
-        "https://medium.com/media/0123456789abcdef0123456789abcdef?postId=abcdef123456"
+def test_relative_media_iframe_becomes_absolute_link() -> None:
+    embed = doc_of("e3-post.html").blocks[11]
+    assert embed == Embed(
+        "https://medium.com/media/0123456789abcdef0123456789abcdef?postId=abcdef123456",
+        caption=(Run("An embedded gist"),),
+        media_id="0123456789abcdef0123456789abcdef",
     )
-    assert embed.text_content() == "An embedded gist"
 
 
-def test_mixtape_card_is_a_titled_link(e3: str) -> None:
-    card = blocks(e3)[11]
-    assert card.find("a").get("href") == "https://example.com/card-target"
-    assert card.text_content() == "The Card Title"
+def test_mixtape_card_is_a_titled_link() -> None:
+    card = doc_of("e3-post.html").blocks[12]
+    assert card == Embed(
+        "https://example.com/card-target", title="The Card Title", kind="link", resolved=True
+    )
 
 
 # --- E4 React markup ----------------------------------------------------------------------------
@@ -152,27 +172,33 @@ def test_e4_code_block_with_br_and_language(e4: str) -> None:
     assert '<pre data-lang="javascript">function f() {\n  return a &lt; b;\n}</pre>' in e4
 
 
-def test_e4_blockquote_keeps_its_paragraphs(e4: str) -> None:
-    assert "<blockquote><p>EXAMPLE: one</p><p>two</p></blockquote>" in e4
+def test_e4_blockquote_keeps_its_paragraphs() -> None:
+    quotes = [b for b in doc_of("e4-post.html").blocks if isinstance(b, Quote)]
+    assert quotes == [Quote((Run("EXAMPLE: one"),)), Quote((Run("two"),), continued=True)]
 
 
-def test_e4_placeholder_figures_take_apollo_media_in_order(e4: str) -> None:
-    embeds = [b for b in blocks(e4) if b.get("class") == "embed"]
-    hrefs = [e.find("a").get("href") for e in embeds]
+def test_e4_placeholder_figures_take_apollo_media_in_order() -> None:
+    embeds = [b for b in doc_of("e4-post.html").blocks if isinstance(b, Embed)]
+    hrefs = [e.url for e in embeds]
     assert hrefs == [
         "https://medium.com/media/1111aaaa2222bbbb3333cccc4444dddd",
         "https://medium.com/media/5555eeee6666ffff7777aaaa8888bbbb",
         "https://medium.com/media/9999aaaa9999bbbb9999cccc9999dddd",
         "https://www.google.com/search/howsearchworks/",
     ]
-    assert [e.text_content() for e in embeds][1:] == [
+    assert [e.title or plain(e.caption) for e in embeds][1:] == [
         "A captioned placeholder gist", "profile.js", "How Search Works"
     ]
 
 
 def test_e4_separator_list_and_read_more_marker(e4: str) -> None:
     assert "<hr>\n<h3>A small one</h3>" in e4
-    assert "<ol><li>one <code>ssh root@host</code></li><li>two</li></ol>" in e4
+    doc = doc_of("e4-post.html")
+    items = [b for b in doc.blocks if isinstance(b, ListItem)]
+    assert items == [
+        ListItem((Run("one "), Run("ssh root@host", code=True)), ordered=True),
+        ListItem((Run("two"),), ordered=True),
+    ]
     assert blocks(e4)[-1].text_content() == "Last words."
 
 
@@ -209,7 +235,7 @@ def test_image_drop_cap_keeps_letter_only() -> None:
         '<span class="graf-dropCapText">A</span></span> big league clubhouse.</p>'
         "</div></body></html>"
     )
-    body = extract_body(lxml.html.fromstring(html), URL)
+    body = html_of(extract_body(lxml.html.fromstring(html), URL))
     assert body == "<p>A big league clubhouse.</p>"
 
 
@@ -232,12 +258,14 @@ def test_doubled_document_gives_first_body_once() -> None:
         '<div class="postArticle-content"><h1 class="graf graf--title">T</h1>'
         '<p class="graf graf--p">Only once.</p></div></body></html>'
     )
-    body = extract_body(lxml.html.fromstring(one + one.replace("Only once.", "Response")), URL)
+    doubled = one + one.replace("Only once.", "Response")
+    body = html_of(extract_body(lxml.html.fromstring(doubled), URL))
     assert body == "<p>Only once.</p>"
 
 
 def test_page_without_article_gives_empty_body() -> None:
-    assert extract_body(lxml.html.fromstring("<html><body><p>hi</p></body></html>"), URL) == ""
+    html = "<html><body><p>hi</p></body></html>"
+    assert extract_body(lxml.html.fromstring(html), URL) == Document()
 
 
 # --- fragments (exports and feeds) ----------------------------------------------------------------
@@ -256,7 +284,7 @@ def test_export_fragment_graf_markup() -> None:
         'data-image-id="1*Ab12Cd34Ef56Gh78Ij90Kl.png" src="https://cdn-images-1.medium.com/max/800/'
         '1*Ab12Cd34Ef56Gh78Ij90Kl.png"></figure></div></div></section></section>'
     )
-    body = normalize_fragment(fragment, "https://medium.com/p/abcdef123456")
+    body = html_of(normalize_fragment(fragment, "https://medium.com/p/abcdef123456"))
     assert body == (
         "<p>Body text.</p>\n<h2>Section</h2>\n"
         '<figure><img src="https://cdn-images-1.medium.com/max/800/1*Ab12Cd34Ef56Gh78Ij90Kl.png"'
@@ -271,7 +299,8 @@ def test_feed_fragment_plain_markup() -> None:
         "<figcaption>Cap</figcaption></figure><pre>x = 1\ny = 2</pre>"
         '<img src="https://medium.com/_/stat?event=post.clientViewed" width="1" height="1">'
     )
-    body = normalize_fragment(fragment, "https://medium.com/p/abcdef123456", title="Feed Title")
+    doc = normalize_fragment(fragment, "https://medium.com/p/abcdef123456", title="Feed Title")
+    body = html_of(doc)
     tags = [b.tag for b in blocks(body)]
     assert tags[:5] == ["p", "h2", "h3", "figure", "pre"]
     assert "Feed Title" not in body
@@ -279,6 +308,28 @@ def test_feed_fragment_plain_markup() -> None:
 
 
 def test_text_of_gives_block_text() -> None:
-    body = "<h2>Head</h2><p>One<br>two</p><pre>code()</pre><ul><li>a</li><li>b</li></ul>"
-    assert text_of(body) == "Head\n\nOne two\n\na\n\nb"
+    body = normalize_fragment(
+        "<h2>Head</h2><p>One<br>two</p><pre>code()</pre><ul><li>a</li><li>b</li></ul>", URL
+    )
+    assert body.blocks[1] == Paragraph((Run("One\ntwo"),))
+    assert text_of(body) == "Head\nOne two\na\nb"
     assert "code()" in text_of(body, include_code=True)
+
+
+def test_linked_image_keeps_its_link() -> None:
+    html = (
+        '<html><body><div class="postArticle-content"><h1 class="graf graf--title">T</h1>'
+        '<figure name="f" class="graf graf--figure"><div class="aspectRatioPlaceholder">'
+        '<a href="https://theringer.com/home?source=post" class="graf-imageAnchor">'
+        '<div class="progressiveMedia" data-image-id="1*DUeKUodX3AiX41BA7IDyLA.jpeg">'
+        '<img class="progressiveMedia-image" data-src="https://cdn-images-1.medium.com/max/2000/'
+        '1*DUeKUodX3AiX41BA7IDyLA.jpeg"></div></a></div>'
+        '<figcaption>By <a href="https://x.test/">X</a></figcaption></figure>'
+        "</div></body></html>"
+    )
+    doc = extract_body(lxml.html.fromstring(html), URL)
+    assert doc.blocks == (Image(
+        "https://cdn-images-1.medium.com/max/2000/1*DUeKUodX3AiX41BA7IDyLA.jpeg",
+        caption=(Run("By "), Run("X", href="https://x.test/")),
+        href="https://theringer.com/home",
+    ),)

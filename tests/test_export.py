@@ -14,8 +14,9 @@ from typing import Any
 
 import lxml.html
 import pytest
-from conftest import CORPUS, FIXTURES, load_truth, require_corpus, truth_files
+from conftest import CORPUS, FIXTURES, html_of, load_truth, require_corpus, truth_files
 
+from medium_archive.document import Document, Paragraph, plain
 from medium_archive.errors import NotAPost, SourceError
 from medium_archive.model import MEDIUM_PUBLISHER, Author, Post
 from medium_archive.sources.export import (
@@ -110,12 +111,10 @@ def _blocks(body_html: str) -> list[Any]:
     return [el for el in root if isinstance(el.tag, str)]
 
 
-def _paragraphs(body_html: str) -> list[str]:
-    """Top-level paragraphs of a normalised body (not embeds or captions), truth-normalised."""
+def _paragraphs(body: Document) -> list[str]:
+    """The body's paragraphs (not embeds or the captions of lost embeds), truth-normalised."""
     texts = [
-        node_text(el)
-        for el in _blocks(body_html)
-        if el.tag == "p" and not {"embed", "caption"} & set((el.get("class") or "").split())
+        _norm(plain(b.runs)) for b in body.blocks if isinstance(b, Paragraph) and not b.caption
     ]
     return [t for t in texts if t]
 
@@ -125,7 +124,8 @@ def _paragraphs(body_html: str) -> list[str]:
 def test_export_body_paragraph_count(corpus: Path, name: str) -> None:
     truth = load_truth(name)
     assert (
-        len(_paragraphs(_parse_corpus(corpus, truth).body_html)) == truth["body"]["paragraph_count"]
+        len(_paragraphs(_parse_corpus(corpus, truth).body))
+        == truth["body"]["paragraph_count"]
     )
 
 
@@ -133,7 +133,7 @@ def test_export_body_paragraph_count(corpus: Path, name: str) -> None:
 @pytest.mark.parametrize("name", EXPORT_TRUTHS)
 def test_export_body_first_and_last_paragraph(corpus: Path, name: str) -> None:
     truth = load_truth(name)
-    paragraphs = _paragraphs(_parse_corpus(corpus, truth).body_html)
+    paragraphs = _paragraphs(_parse_corpus(corpus, truth).body)
     assert (paragraphs[0] if paragraphs else None) == _norm(truth["body"]["first_paragraph"])
     assert (paragraphs[-1] if paragraphs else None) == _norm(truth["body"]["last_paragraph"])
 
@@ -142,7 +142,7 @@ def test_export_body_first_and_last_paragraph(corpus: Path, name: str) -> None:
 @pytest.mark.parametrize("name", EXPORT_TRUTHS)
 def test_export_body_code_blocks_and_images(corpus: Path, name: str) -> None:
     truth = load_truth(name)
-    blocks = _blocks(_parse_corpus(corpus, truth).body_html)
+    blocks = _blocks(html_of(_parse_corpus(corpus, truth).body))
     assert sum(1 for el in blocks if el.tag == "pre") == truth["body"]["code_block_count"]
     sources = [str(img.get("src") or "") for el in blocks for img in el.iter("img")]
     # Compare by image id (widths vary). The TryGhost fixture's own src drops the dot of one
@@ -156,12 +156,12 @@ def test_export_body_code_blocks_and_images(corpus: Path, name: str) -> None:
 def test_export_body_has_no_chrome(corpus: Path, name: str) -> None:
     truth = load_truth(name)
     post = _parse_corpus(corpus, truth)
-    text = " ".join(node_text(el) for el in _blocks(post.body_html))
+    text = " ".join(node_text(el) for el in _blocks(html_of(post.body)))
     for chrome in truth["body"]["must_not_contain"]:
         assert chrome not in text
     title_in_body = truth.get("title_in_body")
     if title_in_body:
-        first = node_text(_blocks(post.body_html)[0]) if _blocks(post.body_html) else ""
+        first = node_text(_blocks(html_of(post.body))[0]) if _blocks(html_of(post.body)) else ""
         assert first != _norm(title_in_body)
 
 
@@ -319,7 +319,7 @@ def test_synthetic_post_fields() -> None:
         ),
     )
     assert not post.draft and not post.is_response
-    blocks = _blocks(post.body_html)
+    blocks = _blocks(html_of(post.body))
     texts = [node_text(b) for b in blocks]
     assert "KICKER" not in " ".join(texts) and "Hello, World" not in texts
     assert "A first post about nothing much" not in texts

@@ -7,13 +7,15 @@ truth/README "Suggested grading": exact after normalisation; judgement fields ac
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import load_truth, require_corpus, truth_files
+from conftest import CORPUS, load_truth, require_corpus, truth_files
 
+from medium_archive.document import Image
 from medium_archive.errors import Blocked, NotAPost
 from medium_archive.extract import extract_post
 from medium_archive.model import Post
@@ -135,3 +137,40 @@ def test_every_served_page_has_truth() -> None:
     require_corpus()
     assert len(_pages(True)) == 28
     assert len(_pages(False)) == 5
+
+
+def _stripped(html: str) -> str:
+    """A page as some capture tools save it: no scripts (so no JSON-LD or state) and no
+    whitespace between tags."""
+    html = re.sub(r"<script\b.*?</script>", "", html, flags=re.S | re.I)
+    return re.sub(r">\s+<", "><", html)
+
+
+@pytest.mark.corpus
+@pytest.mark.parametrize("name", [n for n in truth_files("pages") if load_truth(n).get("is_post")])
+def test_a_post_page_that_shows_its_date_is_dated_without_scripts_or_whitespace(
+    corpus: Any, name: str
+) -> None:
+    truth = load_truth(name)
+    html = (CORPUS / "pages" / truth["source"]).read_text(encoding="utf-8", errors="replace")
+    post = extract_post(_stripped(html), truth.get("canonical_url") or "https://medium.com/x")
+    got = dt.date.fromisoformat(post.date_published[:10])
+    want = dt.date.fromisoformat(truth["date_published"][:10])
+    # The byline is written in the server's time zone (OBSERVATIONS: "Apr 2, 2018" for
+    # 2018-04-03T01:29Z): a day either way.
+    assert abs((got - want).days) <= 1
+
+
+@pytest.mark.corpus
+@pytest.mark.parametrize("name", [n for n in truth_files("pages") if load_truth(n).get("is_post")])
+def test_lead_image_is_full_resolution(corpus: Any, name: str) -> None:
+    truth = load_truth(name)
+    html = (CORPUS / "pages" / truth["source"]).read_text(encoding="utf-8", errors="replace")
+    post = extract_post(html, truth.get("canonical_url") or "https://medium.com/x")
+    if not post.image:
+        return
+    assert not re.search(r"/(?:max/1200|resize:fit:1200|focal/1200/632|freeze)/", post.image)
+    image_id = post.image.rsplit("/", 1)[-1]
+    srcs = [b.src for b in post.body.blocks if isinstance(b, Image)]
+    same = [s for s in srcs if s.endswith("/" + image_id)]
+    assert not same or post.image == same[0]  # the body's own URL for the same image

@@ -11,7 +11,7 @@ from typing import Any
 
 import lxml.html
 import pytest
-from conftest import FIXTURES, load_truth, truth_files
+from conftest import FIXTURES, html_of, load_truth, truth_files
 
 from medium_archive.errors import Blocked, InvalidInput, SourceError
 from medium_archive.model import MEDIUM_PUBLISHER
@@ -119,11 +119,13 @@ def test_feed_item_to_post(corpus: Path, name: str) -> None:
             continue
         assert post is not None
         assert post.id == expected["post_id"] and post.url == expected["canonical_url"]
-        assert "/_/stat?" not in post.body_html
-        assert "was originally published in" not in post.body_html
+        assert "/_/stat?" not in html_of(post.body)
+        assert "was originally published in" not in html_of(post.body)
         blocks = [
             b
-            for b in lxml.html.fragment_fromstring(post.body_html or "<p></p>", create_parent="div")
+            for b in lxml.html.fragment_fromstring(
+                html_of(post.body) or "<p></p>", create_parent="div"
+            )
         ]
         blocks = [b[0] if b.tag in ("ul", "ol") and len(b) else b for b in blocks]  # first li
         texts = [node_text(b) for b in blocks if b.tag != "figure" and node_text(b)]
@@ -238,13 +240,13 @@ def test_synthetic_item_to_post_cleans_the_body() -> None:
     assert post is not None
     # the feed title is cut with "…"; the repeated heading holds it whole and is dropped
     assert post.title == "A very long title that Medium cuts in the feed because it goes on and on"
-    assert "A very long title that Medium" not in post.body_html
-    assert "_/stat" not in post.body_html and "originally published" not in post.body_html
+    assert "A very long title that Medium" not in html_of(post.body)
+    assert "_/stat" not in html_of(post.body) and "originally published" not in html_of(post.body)
     assert post.publisher.name == "Some Pub" and post.publisher.url == "https://medium.com/some-pub"
     assert post.authors[0].avatar.endswith("1*avatarXYZ.jpeg")
     assert post.tags == ("python", "web-development")
     assert "Body text — with a hair space." in node_text(
-        lxml.html.fragment_fromstring(post.body_html, create_parent="div")
+        lxml.html.fragment_fromstring(html_of(post.body), create_parent="div")
     )
     draft = item_to_post(feed.items[3], feed)
     assert draft is not None and draft.draft and draft.date_published == ""

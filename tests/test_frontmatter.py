@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from medium_archive import frontmatter
 from medium_archive.cleanup import clean_text
+from medium_archive.document import Code, Document, Heading, Image, Paragraph, Quote, Run
 from medium_archive.errors import StoreError
 from medium_archive.frontmatter import (
     content_hash,
@@ -50,12 +51,25 @@ Second paragraph.
 """
 
 
+#: BODY's document (what the front matter's text values are computed from).
+BODY_DOC = Document((
+    Paragraph((Run("Machines start to dream&amp;comma; said the\u00a0post."),)),
+    Heading((Run("A heading"),), 2),
+    Code("x = {{ not liquid }}", "python"),
+    Paragraph((Run("Second paragraph."),)),
+))
+
+
+def doc(*paragraphs: str) -> Document:
+    return Document(tuple(Paragraph((Run(p),)) for p in paragraphs))
+
+
 def sample_post(**changes: Any) -> Post:
     values: dict[str, Any] = dict(
         id="e93d20fdb097",
         url="https://medium.com/@genekogan/machine-learning-for-artists-e93d20fdb097?source=rss",
         title="Machine learning for artists",
-        body_html="<p>unused</p>",
+        body=BODY_DOC,
         date_published="2016-01-03T17:19:44.342Z",
         date_modified="2016-01-04T10:00:00.000Z",
         subtitle="Machines start to dream",
@@ -165,8 +179,8 @@ def test_values_of_a_full_post() -> None:
 
 
 def test_minimal_post_has_no_unknown_extras_and_falls_back() -> None:
-    post = Post(id="draft-1", url="", title="T", body_html="", date_published="2020-01-02",
-                draft=True)
+    post = Post(id="draft-1", url="", title="T", body=doc("Plain words only here."),
+                date_published="2020-01-02", draft=True)
     meta = meta_for(post, body="Plain words only here.\n")
     assert list(meta) == FORMAT_KEYS + ["wordCount", "date", "last_modified_at"]
     assert meta["author"] == [] and meta["app_links"] == []
@@ -206,7 +220,11 @@ def test_no_liquid_no_paywall_means_keys_absent() -> None:
 
 def test_keywords_derived_from_body_without_tags() -> None:
     body = "Neural networks dream. Neural art.\n\n```\nneural neural neural code\n```\n"
-    meta = meta_for(sample_post(tags=()), body=body)
+    words = Document((
+        Paragraph((Run("Neural networks "), Run("dream", em=True), Run(". Neural art."))),
+        Code("neural neural neural code"),
+    ))
+    meta = meta_for(sample_post(tags=(), body=words), body=body)
     assert meta["keywords"] == ["neural", "networks", "dream", "art"]
 
 
@@ -217,6 +235,24 @@ def test_first_paragraph_skips_non_prose_and_cuts_at_word_boundary() -> None:
     assert text.endswith("word…")
     assert first_paragraph("A [link](https://x.y) and **bold** `code`.") == "A link and bold code."
     assert first_paragraph("<article><h1>T</h1><p>Hello &amp; bye</p></article>") == "T"
+
+
+def test_text_values_come_from_the_document_whatever_the_body_format() -> None:
+    body = Document((
+        Heading((Run("Heading"),)),
+        Image("https://x/y.png", "alt", (Run("caption"),)),
+        Quote((Run("quote"),)),
+        Paragraph((Run("Use "), Run("[x]", code=True), Run(" and "),
+                   Run("a link", href="https://x.y/(a)"), Run(" [here]("), Run(" word " * 100))),
+    ))
+    post = sample_post(subtitle="", description="", tags=(), body=body)
+    markdown = meta_for(post, body="anything\n")
+    html = meta_for(post, body="<article>\n<p>other</p>\n</article>\n")
+    for key in ("description", "wordCount", "keywords"):
+        assert markdown[key] == html[key]
+    assert markdown["description"].startswith("Use [x] and a link [here]( word word")
+    assert markdown["description"].endswith("word…") and len(markdown["description"]) <= 300
+    assert markdown["wordCount"] == 1 + 1 + 1 + 6 + 100  # alt text, code blocks not counted
 
 
 # ---------------------------------------------------------------- dumps / loads

@@ -19,7 +19,7 @@ import lxml.html
 import pytest
 import yaml
 from click.testing import CliRunner
-from conftest import FIXTURES, LocalHTTPServer
+from conftest import FIXTURES, LocalHTTPServer, html_of
 from pytest_httpserver import HTTPServer
 from test_jekyll import jekyll_build, new_site, require_jekyll
 from werkzeug import Request, Response
@@ -28,10 +28,11 @@ from medium_archive import images
 from medium_archive.archive import Loaded, Options, Status, archive_one, localize
 from medium_archive.body import extract_body
 from medium_archive.cli import cli
+from medium_archive.document import Code, Document, Image, Paragraph, Run
 from medium_archive.extract import extract_post
 from medium_archive.fetch import make_session
 from medium_archive.images import file_stem, localize_images, rewrite_figure_images
-from medium_archive.markdown import to_markdown
+from medium_archive.markdown import render_markdown
 from medium_archive.store import Site
 
 POST_ID = "5a3c2e1f9b7d"
@@ -163,14 +164,15 @@ def test_file_names_come_from_the_url() -> None:
 
 
 def test_only_figure_images_are_rewritten_and_code_is_left_alone() -> None:
-    body = (
-        '<p>See <code>&lt;img src="a.png"&gt;</code></p>'
-        '<pre data-lang="html">&lt;img src="https://x.test/1*a.png"&gt;\n  indented</pre>'
-        '<figure><img src="https://x.test/1*a.png" alt="A &amp; B"><figcaption>Cap <a '
-        'href="https://x.test/">link</a></figcaption></figure>'
-    )
+    image = Image("https://x.test/1*a.png", "A & B", (Run("Cap "), Run("link", href="https://x.test/")))
+    body = Document((
+        Paragraph((Run("See "), Run('<img src="a.png">', code=True))),
+        Code('<img src="https://x.test/1*a.png">\n  indented', "html"),
+        image,
+    ))
     out = rewrite_figure_images(body, lambda url: "/assets/abc/1-a.png")
-    assert out == body.replace('src="https://x.test/1*a.png" alt', 'src="/assets/abc/1-a.png" alt')
+    assert out.blocks[:2] == body.blocks[:2]
+    assert out.blocks[2] == dataclasses.replace(image, src="/assets/abc/1-a.png")
     assert rewrite_figure_images(body, lambda url: url) is body
 
 
@@ -178,14 +180,14 @@ def test_only_figure_images_are_rewritten_and_code_is_left_alone() -> None:
 def test_rewriting_changes_only_the_image_links(name: str) -> None:
     html = (FIXTURES / "body" / name).read_text(encoding="utf-8")
     body = extract_body(lxml.html.fromstring(html), "https://medium.com/p/abcdef123456")
-    srcs = re.findall(r'<img src="([^"]+)"', body)
+    srcs = re.findall(r'<img src="([^"]+)"', html_of(body))
     assert srcs, "the fixture has a figure"
     local = {src: f"/assets/abcdef123456/{n}.png" for n, src in enumerate(srcs)}
     rewritten = rewrite_figure_images(body, lambda url: local[url])
-    expected = to_markdown(body)
+    expected = render_markdown(body)
     for src, path in local.items():
         expected = expected.replace(f"]({src})", f"]({path})")
-    assert to_markdown(rewritten) == expected != to_markdown(body)
+    assert render_markdown(rewritten) == expected != render_markdown(body)
 
 
 # --- the library ---------------------------------------------------------------------------------
@@ -210,15 +212,15 @@ def test_localize_saves_images_and_keeps_failures_remote(
         "1-chart-Ab_9.png": PNG_CHART,
         "0-noExtension.gif": GIF,
     }
-    assert f'src="/assets/{POST_ID}/1-chart-Ab_9.png" alt="A bar chart"' in new.body_html
-    assert f'src="/assets/{POST_ID}/0-noExtension.gif" alt=""' in new.body_html
-    assert "<figcaption>Posts per <em>year</em></figcaption>" in new.body_html
+    assert f'src="/assets/{POST_ID}/1-chart-Ab_9.png" alt="A bar chart"' in html_of(new.body)
+    assert f'src="/assets/{POST_ID}/0-noExtension.gif" alt=""' in html_of(new.body)
+    assert "<figcaption>Posts per <em>year</em></figcaption>" in html_of(new.body)
     # The lead image is the same Medium image as the first figure: one file, one request.
     assert new.image == f"/assets/{POST_ID}/1-Q2vXkR8sTnPf4LmA1bC3dE.png"
     assert image_requests(server).count(f"/max/1400/{LEAD}") == 1
     # Failures keep their remote URL, each with one warning naming it and why.
     for name in ("missing", "notimage", "slow"):
-        assert f'src="{base}/max/2000/1*{name}.png"' in new.body_html
+        assert f'src="{base}/max/2000/1*{name}.png"' in html_of(new.body)
     assert len(warnings) == 3
     by_url = {w.split(" ")[1]: w for w in warnings}
     missing = by_url[f"{base}/max/2000/1*missing.png"]
@@ -234,15 +236,12 @@ def test_an_empty_or_oversized_image_leaves_no_file(server: HTTPServer, tmp_path
     server.expect_request("/big/1*big.png").respond_with_data(
         png_bytes(64, 64), content_type="image/png"
     )
-    body = (
-        f'<figure><img src="{base}/empty/1*empty.png" alt=""></figure>'
-        f'<figure><img src="{base}/big/1*big.png" alt=""></figure>'
-    )
+    body = Document((Image(f"{base}/empty/1*empty.png"), Image(f"{base}/big/1*big.png")))
     post = extract_post(page_html(base, broken=False), "https://medium.com/p/5a3c2e1f9b7d")
-    post = dataclasses.replace(post, body_html=body, image="")
+    post = dataclasses.replace(post, body=body, image="")
     site = Site(tmp_path)
     new, warnings = localize_images(post, site=site, session=make_session(retries=0), max_bytes=100)
-    assert new.body_html == body
+    assert new.body == body
     big = png_bytes(64, 64)
     assert warnings == (
         f"image {base}/empty/1*empty.png not saved: the server sent an empty body; "
@@ -288,7 +287,7 @@ def test_archive_images_cli(server: HTTPServer, tmp_path: Path) -> None:
         f"![A shelf of labelled archive boxes](/assets/{POST_ID}/1-Q2vXkR8sTnPf4LmA1bC3dE.png)\n"
         "*Labelled boxes: the analogue front matter.*"
     ) in text
-    assert f"![A bar chart](/assets/{POST_ID}/1-chart-Ab_9.png)\n*Posts per _year_*" in text
+    assert f"![A bar chart](/assets/{POST_ID}/1-chart-Ab_9.png)\n*Posts per* year" in text
     assert f"![](/assets/{POST_ID}/0-noExtension.gif)\n*An animation*" in text
     assert front_matter(text)["image"] == f"/assets/{POST_ID}/1-Q2vXkR8sTnPf4LmA1bC3dE.png"
     # The broken image and the page that is not an image keep their remote links, with warnings.

@@ -100,6 +100,8 @@ def site() -> Iterator[Site]:
     farm = Farm(templates(CORPUS if corpus_available() else None, limit=8))
     state = Site(server, farm, Faults())
     server.expect_request(re.compile(r"^/@farm/")).respond_with_handler(state.handle)
+    # The corpus posts' embeds: Medium's media pages are gone here (one warning per embed).
+    server.expect_request(re.compile(r"^/media/")).respond_with_data("gone", status=404)
     yield state
     server.clear()
     if server.is_running():

@@ -4,7 +4,7 @@ Our own fixture pages (fixtures/extract, fixtures/unseen, fixtures/body, fixture
 mutated by hypothesis: truncated anywhere, elements deleted, attribute values garbled, the
 JSON-LD or embedded state cut or made invalid, junk characters (NUL, control characters, lone
 surrogates from undecodable bytes) inserted, or emptied. `extract_post`, then
-`markdown.to_markdown` / `to_clean_html` on the body, must either succeed or raise a
+`markdown.render_markdown` / `render_html` on the body, must either succeed or raise a
 `MediumArchiveError` subclass (NotAPost, Blocked, ExtractError...): never IndexError,
 KeyError, AttributeError, ValueError or TypeError.
 """
@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from conftest import FIXTURES
+from conftest import FIXTURES, html_of
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -130,8 +130,8 @@ def check(html: str) -> None:
         post = extract_post(html, URL)
     except MediumArchiveError:
         return
-    markdown.to_markdown(post.body_html)
-    markdown.to_clean_html(post.body_html)
+    markdown.render_markdown(post.body)
+    markdown.render_html(post.body)
 
 
 @settings(max_examples=150, deadline=None, derandomize=True,
@@ -216,7 +216,7 @@ def test_junk_characters_do_not_lose_the_page(junk: str) -> None:
     html = _replace_once("e4_german_2021.html", '<p id="bb22">Viele', f'<p id="bb22">{junk}Viele')
     post = extract_post(html, URL)
     assert post.title == "Warum Tests Zeit sparen"
-    assert "<p>Viele Entwickler glauben" in post.body_html
+    assert "<p>Viele Entwickler glauben" in html_of(post.body)
 
 
 @pytest.mark.parametrize(

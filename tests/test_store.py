@@ -13,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from medium_archive import store
+from medium_archive.document import Document
 from medium_archive.errors import StoreError
 from medium_archive.frontmatter import dumps
 from medium_archive.model import Post
@@ -44,7 +45,7 @@ def make_post(**changes: Any) -> Post:
         id=PID,
         url=f"https://medium.com/@genekogan/machine-learning-for-artists-{PID}",
         title="Machine learning for artists",
-        body_html="",
+        body=Document(),
         date_published="2016-01-03T17:19:44.342Z",
     )
     values.update(changes)

@@ -10,9 +10,9 @@ comes from the rules of FORMAT.md, OBSERVATIONS.md and truth/README.md, not from
 from __future__ import annotations
 
 import pytest
-from conftest import FIXTURES
+from conftest import FIXTURES, html_of
 
-from medium_archive import body, markdown
+from medium_archive import document, markdown
 from medium_archive.errors import NotAPost
 from medium_archive.extract import extract_post
 from medium_archive.model import AppLink, Post
@@ -98,23 +98,23 @@ def test_locked_post_served_in_full_is_paywalled_but_not_truncated() -> None:
 
 def test_mark_highlights_are_unwrapped_text_kept() -> None:
     post = extract("e4_debugger_locked_2021.html")
-    assert "<mark" not in post.body_html
-    assert "simpler than most people think" in post.body_html
-    text = body.text_of(post.body_html)
+    assert "<mark" not in html_of(post.body)
+    assert "simpler than most people think" in html_of(post.body)
+    text = document.text_of(post.body)
     assert "the reasons are simpler than most people think: a unified memory" in text
     assert "which is the whole point of the design." in text
-    md = markdown.to_markdown(post.body_html)
+    md = markdown.render_markdown(post.body)
     assert "simpler than most people think" in md and "mark" not in md
 
 
 def test_subdomain_body_drops_byline_and_keeps_full_image() -> None:
     post = extract("e4_debugger_locked_2021.html")
-    assert "7 min read" not in post.body_html
-    assert "Nov 28, 2020" not in post.body_html
-    assert "https://miro.medium.com/max/1400/1*ChipPhoto00000000000000.jpeg" in post.body_html
-    assert "max/60" not in post.body_html
-    assert "<h2>Memory</h2>" in post.body_html
-    assert "A look at memory, cores and decoders" not in post.body_html  # the subtitle
+    assert "7 min read" not in html_of(post.body)
+    assert "Nov 28, 2020" not in html_of(post.body)
+    assert "https://miro.medium.com/max/1400/1*ChipPhoto00000000000000.jpeg" in html_of(post.body)
+    assert "max/60" not in html_of(post.body)
+    assert "<h2>Memory</h2>" in html_of(post.body)
+    assert "A look at memory, cores and decoders" not in html_of(post.body)  # the subtitle
 
 
 def test_locked_post_with_a_cut_body_is_truncated_with_a_warning() -> None:
@@ -191,7 +191,7 @@ def test_offsite_canonical_keeps_the_medium_url() -> None:
     assert slug_from_url(post.url, post.id) == "search-in-laravel-with-ajax"
     assert post.date_published == "2019-02-08T16:20:00.123Z"
     assert post.publisher.is_medium
-    assert 'href="https://justlaravel.com/search-in-laravel-with-ajax/"' in post.body_html
+    assert 'href="https://justlaravel.com/search-in-laravel-with-ajax/"' in html_of(post.body)
 
 
 # --- E3 custom domain: drop cap, Facebook-id article:author ------------------------------------
@@ -199,8 +199,8 @@ def test_offsite_canonical_keeps_the_medium_url() -> None:
 
 def test_e3_custom_domain_drop_cap_is_joined() -> None:
     post = extract("e3_timeline_dropcap_2017.html")
-    assert "<p>Dozens of newspapers were run by women" in post.body_html
-    assert markdown.to_markdown(post.body_html).startswith("Dozens of newspapers")
+    assert "<p>Dozens of newspapers were run by women" in html_of(post.body)
+    assert markdown.render_markdown(post.body).startswith("Dozens of newspapers")
 
 
 def test_e3_custom_domain_fields() -> None:
@@ -276,9 +276,9 @@ def test_e1_globals_page_fields() -> None:
     assert post.tags == ("Journalism",)
     assert post.authors[0].url == "https://medium.com/@ubysseyed"
     assert post.subtitle == ""  # og:description is a truncation of the first paragraph
-    assert post.body_html.startswith("<p>Student papers can be more open")
-    assert "Notes from a Student Newsroom" not in post.body_html
+    assert html_of(post.body).startswith("<p>Student papers can be more open")
+    assert "Notes from a Student Newsroom" not in html_of(post.body)
     assert "https://d262ilb51hltx0.cloudfront.net/max/800/1*NewsroomWall00000000000.jpeg" in (
-        post.body_html
+        html_of(post.body)
     )
-    assert "<figcaption>The newsroom wall</figcaption>" in post.body_html
+    assert "<figcaption>The newsroom wall</figcaption>" in html_of(post.body)

@@ -238,7 +238,7 @@ def _parse_export_post(html: str, filename: str, author: Author | None) -> Expor
         id=post_id,
         url=url,
         title=title,
-        body_html=body.normalize_fragment(parts.html, url),
+        body=body.normalize_fragment(parts.html, url),
         date_published=iso_utc(footer.published),
         subtitle=subtitle,
         description=node_text(_first(doc.xpath("//section[@data-field='description']"))),

@@ -416,7 +416,7 @@ def item_to_post(item: FeedItem, feed: Feed) -> Post | None:
         id=item.post_id,
         url=item.link,
         title=title,
-        body_html=body.normalize_fragment(content, item.link),
+        body=body.normalize_fragment(content, item.link),
         date_published="" if item.is_draft else item.date_published,
         date_modified=item.date_modified,
         authors=(author,) if author.name else (),
