@@ -684,8 +684,10 @@ def _md_inline(
         if not core:
             pieces.append(lead)
         elif kind == "a":
-            if core[0] == "^":
-                core = "<!-- -->" + core  # kramdown reads ``[^`` as a footnote
+            if core[0] == "^" or core in ("x", "X"):
+                # kramdown reads ``[^`` as a footnote; goldmark (Hugo) ``[x]`` anywhere in a
+                # list item's first line as a task checkbox.
+                core = "<!-- -->" + core
             pieces.append(f"{lead}[{core}]({_url(child.href)}){trail}")
         else:
             pieces.append((kind, lead, core, trail))

@@ -300,6 +300,7 @@ HOSTILE_DOCUMENTS: tuple[Document, ...] = (
         ListItem((R("first"),), ordered=True),
         ListItem((R("1. second"),), ordered=True),
         ListItem((R("back to bullets"),)),
+        ListItem((R("x", href="https://example.com/x"), R(" is a link, not a task box")),),
         Code("def f():\n\n    return '```'  # `x`", "python"),
         Code("  indented\n\ttab", ""),
         Image("https://miro.medium.com/max/2000/a (1).png", alt="An [image] | *alt*",
@@ -315,5 +316,8 @@ HOSTILE_DOCUMENTS: tuple[Document, ...] = (
         _p(R("code "), R("``x`", code=True), R(" "), R("`a", code=True), R(" "),
            R(" b ", code=True), R(" "), R("a|b", code=True), R(" and a \\` backtick")),
         _p(R("no-break\u00a0space, hair\u200aspace, ideographic\u3000space")),
+        _p(R("entity-like after escapes: &nbsp__; &a_b; and &lt"), R("&amp;", em=True)),
+        Image("https://miro.medium.com/max/2000/c.png", alt="~~struck~~ [^1] &amp; ^",
+              caption=(R("~~a caption~~ after an alt with tildes"),)),
     )),
 )
