@@ -933,8 +933,8 @@ def _html_inline(children: list[_Span | Run]) -> str:
     return "".join(out)
 
 
-def _html_runs(runs: Inline) -> str:
-    prepared = _prepare(runs)
+def _html_runs(runs: Inline, *, heading: bool = False) -> str:
+    prepared = _prepare(runs, heading=heading)
     if not prepared or not plain(prepared).strip():
         return ""
     return _html_inline(_tree(prepared)).strip()
@@ -954,7 +954,7 @@ def _html_block(block: Block) -> str:
         text = _html_runs(block.runs)
         return f"<p>{text}</p>" if text else ""
     if isinstance(block, Heading):
-        text = _html_runs(block.runs)
+        text = _html_runs(block.runs, heading=True)
         tag = "h2" if block.level <= 2 else "h3"
         return f"<{tag}>{text}</{tag}>" if text else ""
     if isinstance(block, Quote):
