@@ -697,8 +697,7 @@ def _md_inline(
             if piece[:1] == "[" and out and out[-1].endswith("!"):
                 out[-1] = out[-1][:-1] + "\\!"  # a text "!" before a link: not an image
             elif piece[:1] == "<":  # <code>: no text "<" before it (see below)
-                while out and out[-1].endswith("\\<") and _escaped_end(out[-1]):
-                    out[-1] = out[-1][:-2]
+                for _ in range(_take_trailing_lts(out)):
                     piece = _lt_into(piece)
             out.append(piece)
             continue
@@ -725,8 +724,7 @@ def _md_inline(
             # kramdown reads ``\\<<`` as a literal ``<<``, eating the tag's ``<``: a text
             # ``<`` next to a tag goes inside the span (before) or after it (at its end).
             if not lead:
-                while out and out[-1].endswith("\\<") and _escaped_end(out[-1]):
-                    out[-1] = out[-1][:-2]
+                for _ in range(_take_trailing_lts(out)):
                     core = _lt_into(core)
             while core.endswith("\\<") and _escaped_end(core):
                 core = core[:-2]
@@ -747,6 +745,20 @@ def _lt_into(source: str) -> str:
     end = tags.end() if tags else 0
     lt = "&#60;" if tags and tags.group(1) else "\\<"
     return source[:end] + lt + source[end:]
+
+
+def _take_trailing_lts(out: list[str]) -> int:
+    """Remove the text ``<`` (``\\<``) that ``out`` ends with; how many there were."""
+    taken = 0
+    while out:
+        if not out[-1]:
+            out.pop()
+        elif out[-1].endswith("\\<") and _escaped_end(out[-1]):
+            out[-1] = out[-1][:-2]
+            taken += 1
+        else:
+            break
+    return taken
 
 
 def _escaped_end(source: str) -> bool:

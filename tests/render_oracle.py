@@ -288,6 +288,8 @@ HOSTILE_DOCUMENTS: tuple[Document, ...] = (
         _p(R("{{ page.title }} and {% raw %} stay as written")),
         _p(R("kramdown: {:.class} {#id} $$x^2$$ ~~no strike~~ *[HTML]: x [^1] ^")),
         _p(R("a"), R("b", strong=True), R("c"), R("(d)", em=True), R("e")),
+        _p(R("$=", strong=True, em=True), R("<<", em=True), R("<"), R("<x", strong=True, em=True),
+           R("y", strong=True)),  # text "<" before and after inline-HTML emphasis
     )),
     Document((
         Heading((R("Heading ending in C#"),)),
