@@ -206,11 +206,18 @@ def _prose(rng: random.Random) -> str:
     )
 
 
+def _char(rng: random.Random) -> str:
+    """Mostly the alphabet; now and then any code point (surrogates too: the writer drops them)."""
+    if rng.random() < 0.05:
+        return chr(rng.randint(0x80, 0x10FFFF))
+    return rng.choice(ALPHABET)
+
+
 def _text(rng: random.Random) -> str:
     if rng.random() < 0.4:
         return _prose(rng)
     return "".join(
-        rng.choice(TOKENS) if rng.random() < 0.25 else rng.choice(ALPHABET)
+        rng.choice(TOKENS) if rng.random() < 0.25 else _char(rng)
         for _ in range(rng.randint(1, 12))
     )
 
