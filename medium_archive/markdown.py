@@ -357,7 +357,7 @@ def _link_target(url: str) -> str:
 # `render_markdown` and `render_html` write a `Document` (document.py). The Markdown is meant to
 # read the same in kramdown (Jekyll's default, GFM input) and in CommonMark (markdown-it,
 # goldmark): see the notes at each rule, and tests/test_render.py, which checks them through
-# markdown-it-py and a real `jekyll build`.
+# markdown-it-py, a real `jekyll build` and a real `hugo` build.
 
 
 class _Span:
