@@ -51,7 +51,7 @@ ALLOWED_ATTRIBUTES = {
 # `render_markdown` and `render_html` write a `Document` (document.py). The Markdown is meant to
 # read the same in kramdown (Jekyll's default, GFM input) and in CommonMark (markdown-it,
 # goldmark): see the notes at each rule, and tests/test_render.py, which checks them through
-# markdown-it-py and a real `jekyll build`.
+# markdown-it-py, a real `jekyll build` and a real `hugo` build.
 
 
 class _Span:
@@ -378,8 +378,10 @@ def _md_inline(
         if not core:
             pieces.append(lead)
         elif kind == "a":
-            if core[0] == "^":
-                core = "<!-- -->" + core  # kramdown reads ``[^`` as a footnote
+            if core[0] == "^" or core in ("x", "X"):
+                # kramdown reads ``[^`` as a footnote; goldmark (Hugo) ``[x]`` anywhere in a
+                # list item's first line as a task checkbox.
+                core = "<!-- -->" + core
             pieces.append(f"{lead}[{core}]({_url(child.href)}){trail}")
         else:
             pieces.append((kind, lead, core, trail))
@@ -389,8 +391,7 @@ def _md_inline(
             if piece[:1] == "[" and out and out[-1].endswith("!"):
                 out[-1] = out[-1][:-1] + "\\!"  # a text "!" before a link: not an image
             elif piece[:1] == "<":  # <code>: no text "<" before it (see below)
-                while out and out[-1].endswith("\\<") and _escaped_end(out[-1]):
-                    out[-1] = out[-1][:-2]
+                for _ in range(_take_trailing_lts(out)):
                     piece = _lt_into(piece)
             out.append(piece)
             continue
@@ -417,8 +418,7 @@ def _md_inline(
             # kramdown reads ``\\<<`` as a literal ``<<``, eating the tag's ``<``: a text
             # ``<`` next to a tag goes inside the span (before) or after it (at its end).
             if not lead:
-                while out and out[-1].endswith("\\<") and _escaped_end(out[-1]):
-                    out[-1] = out[-1][:-2]
+                for _ in range(_take_trailing_lts(out)):
                     core = _lt_into(core)
             while core.endswith("\\<") and _escaped_end(core):
                 core = core[:-2]
@@ -439,6 +439,20 @@ def _lt_into(source: str) -> str:
     end = tags.end() if tags else 0
     lt = "&#60;" if tags and tags.group(1) else "\\<"
     return source[:end] + lt + source[end:]
+
+
+def _take_trailing_lts(out: list[str]) -> int:
+    """Remove the text ``<`` (``\\<``) that ``out`` ends with; how many there were."""
+    taken = 0
+    while out:
+        if not out[-1]:
+            out.pop()
+        elif out[-1].endswith("\\<") and _escaped_end(out[-1]):
+            out[-1] = out[-1][:-2]
+            taken += 1
+        else:
+            break
+    return taken
 
 
 def _escaped_end(source: str) -> bool:
@@ -630,8 +644,8 @@ def _html_inline(children: list[_Span | Run]) -> str:
     return "".join(out)
 
 
-def _html_runs(runs: Inline) -> str:
-    prepared = _prepare(runs)
+def _html_runs(runs: Inline, *, heading: bool = False) -> str:
+    prepared = _prepare(runs, heading=heading)
     if not prepared or not plain(prepared).strip():
         return ""
     return _html_inline(_tree(prepared)).strip()
@@ -651,7 +665,7 @@ def _html_block(block: Block) -> str:
         text = _html_runs(block.runs)
         return f"<p>{text}</p>" if text else ""
     if isinstance(block, Heading):
-        text = _html_runs(block.runs)
+        text = _html_runs(block.runs, heading=True)
         tag = "h2" if block.level <= 2 else "h3"
         return f"<{tag}>{text}</{tag}>" if text else ""
     if isinstance(block, Quote):

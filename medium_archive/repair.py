@@ -136,7 +136,7 @@ _MD_FENCE_OPEN_RE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 _MD_INLINE_CODE_RE = re.compile(
     r"(?:(?<=\\`)|(?<!`))(?<!(?<!\\)\\)(`+)(?!`)(?:(?!\n[ \t]*\n).)+?(?<!`)\1(?!`)", re.S
 )
-_MD_RAW_TAG_RE = re.compile(r"<(pre|code)\b[^>]*>.*?</\1\s*>|<[A-Za-z/!?][^>\n]*>", re.S | re.I)
+_MD_RAW_TAG_RE = re.compile(r"<(pre|code)\b[^>]*>.*?</\1\s*>|<[A-Za-z/!?][^<>\n]*>", re.S | re.I)
 _TAG_LIKE_LT_RE = re.compile(r"(?<!\\)<(?=[A-Za-z/!?])")
 
 

@@ -206,11 +206,18 @@ def _prose(rng: random.Random) -> str:
     )
 
 
+def _char(rng: random.Random) -> str:
+    """Mostly the alphabet; now and then any code point (surrogates too: the writer drops them)."""
+    if rng.random() < 0.05:
+        return chr(rng.randint(0x80, 0x10FFFF))
+    return rng.choice(ALPHABET)
+
+
 def _text(rng: random.Random) -> str:
     if rng.random() < 0.4:
         return _prose(rng)
     return "".join(
-        rng.choice(TOKENS) if rng.random() < 0.25 else rng.choice(ALPHABET)
+        rng.choice(TOKENS) if rng.random() < 0.25 else _char(rng)
         for _ in range(rng.randint(1, 12))
     )
 
@@ -288,6 +295,8 @@ HOSTILE_DOCUMENTS: tuple[Document, ...] = (
         _p(R("{{ page.title }} and {% raw %} stay as written")),
         _p(R("kramdown: {:.class} {#id} $$x^2$$ ~~no strike~~ *[HTML]: x [^1] ^")),
         _p(R("a"), R("b", strong=True), R("c"), R("(d)", em=True), R("e")),
+        _p(R("$=", strong=True, em=True), R("<<", em=True), R("<"), R("<x", strong=True, em=True),
+           R("y", strong=True)),  # text "<" before and after inline-HTML emphasis
     )),
     Document((
         Heading((R("Heading ending in C#"),)),
@@ -300,6 +309,7 @@ HOSTILE_DOCUMENTS: tuple[Document, ...] = (
         ListItem((R("first"),), ordered=True),
         ListItem((R("1. second"),), ordered=True),
         ListItem((R("back to bullets"),)),
+        ListItem((R("x", href="https://example.com/x"), R(" is a link, not a task box")),),
         Code("def f():\n\n    return '```'  # `x`", "python"),
         Code("  indented\n\ttab", ""),
         Image("https://miro.medium.com/max/2000/a (1).png", alt="An [image] | *alt*",
@@ -315,5 +325,8 @@ HOSTILE_DOCUMENTS: tuple[Document, ...] = (
         _p(R("code "), R("``x`", code=True), R(" "), R("`a", code=True), R(" "),
            R(" b ", code=True), R(" "), R("a|b", code=True), R(" and a \\` backtick")),
         _p(R("no-break\u00a0space, hair\u200aspace, ideographic\u3000space")),
+        _p(R("entity-like after escapes: &nbsp__; &a_b; and &lt"), R("&amp;", em=True)),
+        Image("https://miro.medium.com/max/2000/c.png", alt="~~struck~~ [^1] &amp; ^",
+              caption=(R("~~a caption~~ after an alt with tildes"),)),
     )),
 )

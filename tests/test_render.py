@@ -374,8 +374,9 @@ def typographic(doc: Document) -> Document:
 
 
 def _untypographic(html: str) -> str:
-    """Rendered HTML with typographic characters outside code mapped back to ASCII."""
-    parts = re.split(r"(<code\b.*?</code>)", html, flags=re.S)
+    """Rendered HTML with typographic characters in text outside code mapped back to ASCII
+    (not in tags: an alt text's "”" mapped to '"' would end the attribute)."""
+    parts = re.split(r"(<code\b.*?</code>|<[^>]*>)", html, flags=re.S)
     return "".join(p if i % 2 else p.translate(_TYPOGRAPHY) for i, p in enumerate(parts))
 
 
