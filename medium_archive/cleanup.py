@@ -20,12 +20,21 @@ _ODD_SPACE_CHARS = tuple(chr(code) for code in _ODD_SPACES)
 _MAX_ROUNDS = 8
 
 
+def _unescape(match: re.Match[str]) -> str:
+    return html.unescape(match.group(0))
+
+
 def decode_entities(text: str) -> str:
-    """Decode character references repeatedly until no decodable one is left."""
+    """Decode character references repeatedly until no decodable one is left.
+
+    Only complete references (with their ``;``) are decoded: ``html.unescape`` on the whole text
+    would also read ``&lt`` without one, so that cleaning ``&amp;lt&lt;`` once (``&lt<``) and
+    twice (``<<``) would differ.
+    """
     for _ in range(_MAX_ROUNDS):
-        if "&" not in text or not ENTITY_RE.search(text):
+        if "&" not in text:
             break
-        decoded = html.unescape(text)
+        decoded = ENTITY_RE.sub(_unescape, text)
         if decoded == text:
             break
         text = decoded
