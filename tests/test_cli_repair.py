@@ -20,7 +20,7 @@ def snapshot(root: Path) -> dict[str, tuple[bytes, int]]:
     return {
         p.relative_to(root).as_posix(): (p.read_bytes(), p.stat().st_mtime_ns)
         for p in sorted(root.rglob("*"))
-        if p.is_file()
+        if p.is_file() and p.name != ".medium-archive.lock"  # the site lock's mtime is not content
     }
 
 
