@@ -23,7 +23,7 @@ from .document import Image as DocImage
 from .htmlparse import parsable_url
 from .language import extract_language
 from .model import MEDIUM_FAVICON, MEDIUM_PUBLISHER, AppLink, Author, Post, Publisher
-from .pagedata import JsonDict, ParsedPage, as_str, build_page, ld_person, state_ref, text_of
+from .pagedata import JsonDict, ParsedPage, as_str, build_page, element_text, ld_person, state_ref
 from .pagekind import MEDIUM_IMAGE_HOSTS, check_is_post, refuse_special_text
 from .text import norm
 from .titles import (
@@ -200,7 +200,7 @@ def tags_from_links(page: ParsedPage) -> tuple[str, ...]:
         own = (href.endswith("?source=post") or (page.post_id and f"-----{page.post_id}" in href)
                or (href.startswith("/tag/") and a.getparent().tag == "li")
                or bool(a.xpath('ancestor::*[contains(@class, "postTags")]')))
-        name = text_of(a)
+        name = element_text(a)
         if own and name and name not in tags:
             tags.append(name)
     return tuple(tags)
@@ -312,7 +312,7 @@ def byline_day(page: ParsedPage) -> str:
         nodes += page.tree.xpath(f'//a[contains(@href, "-----{page.post_id}")]')
     nodes += page.tree.xpath("(//article)[1]")
     for node in nodes:
-        text = text_of(node)[:3000]
+        text = element_text(node)[:3000]
         match = _BYLINE_DATE_RE.search(text)
         if match:
             month = _MONTHS.index(match.group(1)) + 1
@@ -331,7 +331,7 @@ def byline_day_this_year(page: ParsedPage, meta: str) -> str:
     if page.post_id:
         nodes += page.tree.xpath(f'//a[contains(@href, "-----{page.post_id}")]')
     for node in nodes:
-        match = _BYLINE_DAY_RE.search(text_of(node)[:300])
+        match = _BYLINE_DAY_RE.search(element_text(node)[:300])
         if match:
             month = _MONTHS.index(match.group(1)) + 1
             day = int(match.group(2))

@@ -279,7 +279,7 @@ def extract_url(page: ParsedPage) -> str:
     return strip_tracking(usable[0]) if usable else ""
 
 
-def text_of(el: Element) -> str:
+def element_text(el: Element) -> str:
     """Normalised text of an element, ``<br>`` counted as a space."""
     parts = []
     for node in el.iter():

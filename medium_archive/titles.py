@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 import lxml.etree
 
-from .pagedata import Element, ParsedPage, as_str, ld_person, state_ref, text_of
+from .pagedata import Element, ParsedPage, as_str, element_text, ld_person, state_ref
 from .text import is_truncation, norm
 
 TITLE_SEPARATORS = (" | ", " – ", " — ", " - ")
@@ -92,7 +92,7 @@ def extract_title(page: ParsedPage, title_el: Element | None) -> str:
         state_title = norm(as_str(page.state.post.get("title")))
         if state_title:
             return state_title
-    reference = text_of(title_el) if title_el is not None else ""
+    reference = element_text(title_el) if title_el is not None else ""
     names = title_names(page)
     sources = [as_str(page.ld.get("headline")), page.meta.get("og:title", ""),
                page.meta.get("twitter:title", ""), page.title_tag]
@@ -108,7 +108,7 @@ def visible_subtitle(page: ParsedPage, title_el: Element | None) -> str:
     """Text of the subtitle element shown under the title, or ''."""
     found = _SUBTITLE_XPATH(page.tree)  # one pass over the page; the cheap tests first
     if found:
-        return text_of(found[0])
+        return element_text(found[0])
     if title_el is None:
         return ""
     following = title_next_block(page, title_el)
@@ -116,12 +116,12 @@ def visible_subtitle(page: ParsedPage, title_el: Element | None) -> str:
         return ""
     title_class = title_el.get("class") or ""
     if "graf" not in title_class and title_el.tag == "h1" and following.tag == "h2":
-        return text_of(following)  # E4: h2 right after the title h1
+        return element_text(following)  # E4: h2 right after the title h1
     if "graf--title" not in title_class and following.tag in ("h3", "h4") and "graf" in (
         following.get("class") or ""
     ):
         stored = stored_subtitle(page)
-        text = text_of(following)
+        text = element_text(following)
         if stored and (text == stored or is_truncation(stored, text)):
             return text  # E1/E2: heading right after the title, stored as the subtitle
     return ""
@@ -138,9 +138,9 @@ def next_block(title_el: Element) -> Element | None:
     """The first text block (paragraph, heading, quote, list item, code) after the title."""
     for el in title_el.itersiblings():
         block = el if el.tag in _TEXT_BLOCKS else None
-        if block is not None and text_of(block) and is_body_block(block):
+        if block is not None and element_text(block) and is_body_block(block):
             return block
-        if block is None and text_of(el):
+        if block is None and element_text(el):
             break
     seen = 0
     for el in _following(title_el, _TEXT_BLOCKS):  # the first 12 blocks with text
@@ -192,9 +192,9 @@ def stored_subtitle(page: ParsedPage) -> str:
 def first_text_block(page: ParsedPage, title_el: Element | None) -> str:
     if title_el is not None:
         block = title_next_block(page, title_el)
-        return text_of(block) if block is not None else ""
+        return element_text(block) if block is not None else ""
     found = _FIRST_PARAGRAPH_XPATH(page.tree)
-    return text_of(found[0]) if found else ""
+    return element_text(found[0]) if found else ""
 
 
 def extract_subtitle(page: ParsedPage, title_el: Element | None) -> str:
