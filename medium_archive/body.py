@@ -14,7 +14,6 @@ Everything works on the lxml tree the caller already parsed: no page is parsed t
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -22,6 +21,7 @@ import lxml.etree
 import lxml.html
 
 from . import htmlparse
+from .blockparts import best_image_url, code_lang, code_text
 from .cleanup import clean_text
 from .document import (
     BREAK,
@@ -42,7 +42,7 @@ from .document import (
     tidy_breaks,
     tidy_runs,
 )
-from .htmlparse import absolute_or_empty, clean_href, parsable_url, xml_safe
+from .htmlparse import absolute_or_empty, clean_href, xml_safe
 from .text import norm
 
 # --- markup vocabulary -------------------------------------------------------------------------
@@ -67,11 +67,6 @@ _INLINE_TAGS = {"strong": "strong", "b": "strong", "em": "em", "i": "em", "code"
 _METER_RE = re.compile(r"free member-only stor(?:y|ies) left|member-only stories left", re.I)
 _WS_RE = re.compile(r"[ \t\n\r\f\v]+")
 _FILLER_ALTS = frozenset({"image for post", "image", "photo", "for post"})
-#: Width in Medium image URLs: ``/max/800/``, ``/resize:fit:1400/``, ``/fit/c/800/600/``.
-_WIDTH_RE = re.compile(r"/(?:max|resize:fit:|fit/c/|fit/t/)/?(\d+)")
-_PLACEHOLDER_RE = re.compile(r"/max/(?:30|60)/|[?&]q=20\b|/freeze/max/(?:30|60)/")
-_SRCSET_RE = re.compile(r"(\S+)\s+(\d+)w")
-_IMAGE_ID_RE = re.compile(r"^[01]\*[\w.-]+$")
 _APOLLO_IFRAME_RE = re.compile(
     r'"type":\s*"IFRAME"[^{}]*?"iframe":\s*\{[^{}]*?"mediaResource":\s*\{[^{}]*?'
     r'"(?:__ref|id)":\s*"(?:\$)?MediaResource:([0-9a-f]+)"'
@@ -333,11 +328,11 @@ class _Walker:
             self.blocks.extend(items)
 
     def _code(self, run: list[Any]) -> None:
-        lines = [_code_text(pre) for pre in run]
+        lines = [code_text(pre) for pre in run]
         text = "\n".join(lines).strip("\n")
         if not text.strip():
             return
-        lang = next((lang for pre in run if (lang := _code_lang(pre))), "")
+        lang = next((lang for pre in run if (lang := code_lang(pre))), "")
         self._emit(Code(text, code_language(lang)))
 
     def _figure(self, el: Any) -> None:
@@ -365,7 +360,7 @@ class _Walker:
             self._emit(Paragraph(runs, caption=True))
 
     def _image_block(self, el: Any, img: Any | None, caption: Inline) -> None:
-        src = _best_image_url(el, self.url)
+        src = best_image_url(el, self.url)
         if not src or _is_pixel(img, src):
             return
         alt = clean_text((img.get("alt") if img is not None else "") or "").strip()
@@ -511,81 +506,3 @@ def _inline_child(
     _inline_into(child, base, out, heading, (strong, em, code, href))
     if block:
         out.append(Run(" "))
-
-
-# --- code --------------------------------------------------------------------------------------
-
-
-def _code_text(pre: Any) -> str:
-    """The exact text of a ``pre``: ``<br>`` as newline, markup dropped, entities decoded once."""
-    out: list[str] = []
-
-    def walk(el: Any) -> None:
-        if el.text:
-            out.append(el.text)
-        for child in el:
-            if isinstance(child.tag, str):
-                if child.tag == "br":
-                    out.append("\n")
-                elif child.tag not in ("script", "style", "button"):
-                    walk(child)
-            if child.tail:
-                out.append(child.tail)
-
-    walk(pre)
-    return "".join(out)
-
-
-def _code_lang(pre: Any) -> str:
-    for el in pre.iter():
-        if not isinstance(el.tag, str):
-            continue
-        lang = el.get("data-code-block-lang") or el.get("data-lang") or ""
-        if not lang:
-            match = re.search(r"\b(?:language|lang)-([\w+#-]+)", el.get("class") or "")
-            lang = match.group(1) if match else ""
-        if lang:
-            return lang.strip().lower()
-    return ""
-
-
-# --- images ------------------------------------------------------------------------------------
-
-
-def _image_candidates(el: Any) -> Iterator[tuple[int, str]]:
-    """``(width, url)`` for every image URL in a figure; width 0 when unknown."""
-    for node in el.iter("img", "source"):
-        for attr in ("srcset", "data-srcset"):
-            for url, width in _SRCSET_RE.findall(node.get(attr) or ""):
-                yield int(width), url
-        for attr in ("data-src", "src"):
-            url = (node.get(attr) or "").strip()
-            if url:
-                match = _WIDTH_RE.search(url)
-                yield (int(match.group(1)) if match else 0), url
-
-
-def _best_image_url(el: Any, base: str) -> str:
-    """The full-resolution image URL of a figure, never a blurred placeholder."""
-    image_id = next((n.get("data-image-id") for n in el.iter() if n.get("data-image-id")), None)
-    candidates: list[tuple[bool, int, str]] = []
-    for width, url in _image_candidates(el):
-        url = clean_text(url)
-        if url.startswith("//"):
-            url = "https:" + url
-        if not url.startswith(("http://", "https://")) or _PLACEHOLDER_RE.search(url):
-            continue
-        candidates.append((not url.endswith(".webp"), width, url))
-    # The best (not webp, then widest; the first of equals): the sort is stable, and only the
-    # URLs tried are parsed (a srcset lists many).
-    candidates.sort(key=lambda c: c[:2], reverse=True)
-    best = next((c for c in candidates if parsable_url(c[2])), None)
-    if best is not None:
-        return best[2]
-    if image_id and _IMAGE_ID_RE.match(image_id):
-        host = "miro.medium.com" if "miro.medium.com" in base else "cdn-images-1.medium.com"
-        return f"https://{host}/max/2000/{image_id}"
-    for _width, url in _image_candidates(el):
-        if not _PLACEHOLDER_RE.search(url) and base.startswith("http"):
-            return absolute_or_empty(url, base)
-    return ""
