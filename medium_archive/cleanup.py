@@ -51,3 +51,8 @@ def clean_text(text: str) -> str:
         if odd in text:
             text = text.replace(odd, " ")
     return text
+
+
+def has_entity_text(text: str) -> bool:
+    """True when decodable entity text is left in ``text``."""
+    return any(html.unescape(m.group(0)) != m.group(0) for m in ENTITY_RE.finditer(text))
