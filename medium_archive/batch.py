@@ -31,7 +31,7 @@ from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar, cast
 
-from . import archive, extract, fetch
+from . import archive, fetch, language
 from .archive import Options, Outcome, Prepared, Status
 from .errors import MediumArchiveError, SiteNotWritable
 from .sources.urllist import ListEntry, ListError
@@ -315,7 +315,7 @@ def _start_worker(parent: int | None = None) -> None:
     # imports), not when the first page without a stated language is waiting for it. A model
     # that fails to load must not break the pool: the page that needs it reports the error.
     with contextlib.suppress(Exception):
-        extract.load_language_model()
+        language.load_language_model()
     gc.freeze()
     gc.set_threshold(_GC_THRESHOLD, *gc.get_threshold()[1:])
 

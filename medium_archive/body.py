@@ -13,20 +13,19 @@ Everything works on the lxml tree the caller already parsed: no page is parsed t
 
 from __future__ import annotations
 
-import functools
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import lxml.etree
 import lxml.html
 
+from . import htmlparse
+from .blockparts import best_image_url, code_lang, code_text
 from .cleanup import clean_text
 from .document import (
+    BREAK,
     Block,
-    Break,
     Code,
     Document,
     Embed,
@@ -38,10 +37,13 @@ from .document import (
     Quote,
     Run,
     code_language,
-    merge_runs,
+    has_text,
     plain,
+    tidy_breaks,
+    tidy_runs,
 )
-from .urls import absolute, strip_tracking
+from .htmlparse import absolute_or_empty, clean_href, xml_safe
+from .text import norm
 
 # --- markup vocabulary -------------------------------------------------------------------------
 
@@ -64,13 +66,7 @@ _SUBTITLE_CLASSES = frozenset({"graf--subtitle", "pw-subtitle-paragraph", "graf-
 _INLINE_TAGS = {"strong": "strong", "b": "strong", "em": "em", "i": "em", "code": "code"}
 _METER_RE = re.compile(r"free member-only stor(?:y|ies) left|member-only stories left", re.I)
 _WS_RE = re.compile(r"[ \t\n\r\f\v]+")
-_BR_SPACE_RE = re.compile(r" ?\n ?")
 _FILLER_ALTS = frozenset({"image for post", "image", "photo", "for post"})
-#: Width in Medium image URLs: ``/max/800/``, ``/resize:fit:1400/``, ``/fit/c/800/600/``.
-_WIDTH_RE = re.compile(r"/(?:max|resize:fit:|fit/c/|fit/t/)/?(\d+)")
-_PLACEHOLDER_RE = re.compile(r"/max/(?:30|60)/|[?&]q=20\b|/freeze/max/(?:30|60)/")
-_SRCSET_RE = re.compile(r"(\S+)\s+(\d+)w")
-_IMAGE_ID_RE = re.compile(r"^[01]\*[\w.-]+$")
 _APOLLO_IFRAME_RE = re.compile(
     r'"type":\s*"IFRAME"[^{}]*?"iframe":\s*\{[^{}]*?"mediaResource":\s*\{[^{}]*?'
     r'"(?:__ref|id)":\s*"(?:\$)?MediaResource:([0-9a-f]+)"'
@@ -78,9 +74,6 @@ _APOLLO_IFRAME_RE = re.compile(
 _GIST_RE = re.compile(r"^(https?://gist\.github\.com/[^?#]+?)(?:\.js)?(?:\?.*)?$")
 #: Medium's embed proxy: ``https://medium.com/media/<id>`` (any Medium host, any query).
 _MEDIA_ID_RE = re.compile(r"^https?://[^/]*medium\.com/media/([0-9a-f]{16,40})(?:[?#/]|$)")
-
-_XML_UNSAFE_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
-_XML_UNSAFE_C0 = bytes(c for c in range(32) if chr(c) not in "\t\n\r")
 
 #: The body container by era, first match wins (``/descendant::*[test][1]``: the node
 #: ``(//*[test])[1]`` gives, without building the whole ``//*`` node-set first).
@@ -91,7 +84,6 @@ _CONTAINER_XPATHS = (
 )
 _GRAF_XPATH = lxml.etree.XPath("boolean(.//*[contains(@class, 'graf--')])")
 
-BREAK = Break()
 
 
 # --- public API --------------------------------------------------------------------------------
@@ -125,7 +117,9 @@ def normalize_fragment(fragment_html: str, url: str, title: str | None = None) -
     fragment_html = xml_safe(fragment_html)
     if not fragment_html.strip():
         return Document()
-    root = lxml.html.fragment_fromstring(fragment_html, create_parent="div", parser=_PARSER)
+    root = lxml.html.fragment_fromstring(
+        fragment_html, create_parent="div", parser=htmlparse.parser()
+    )
     mode = _mode_of(root, page=False)
     walker = _Walker(
         url=url,
@@ -134,73 +128,6 @@ def normalize_fragment(fragment_html: str, url: str, title: str | None = None) -
         iframe_media=[],
     )
     return walker.render(root)
-
-
-def xml_safe(text: str) -> str:
-    """``text`` without the characters lxml refuses to parse: NUL and other C0 controls, lone
-    surrogates (undecodable bytes read with ``surrogateescape``), U+FFFE/U+FFFF."""
-    data = _xml_safe_utf8(text)
-    return text if data is not None else _XML_UNSAFE_RE.sub("", text)
-
-
-def xml_safe_utf8(text: str) -> bytes:
-    """`xml_safe` ``text`` encoded as UTF-8: what lxml parses fastest (given a ``str`` holding
-    non-ASCII characters, it converts the string's internal form itself, more slowly)."""
-    data = _xml_safe_utf8(text)
-    return data if data is not None else _XML_UNSAFE_RE.sub("", text).encode("utf-8")
-
-
-def _xml_safe_utf8(text: str) -> bytes | None:
-    """``text`` as UTF-8 when it holds no character lxml refuses, else None."""
-    # The common clean page is told apart with C-speed byte operations (a regex scan of a
-    # whole page costs several times more): lone surrogates do not encode, C0 bytes delete.
-    try:
-        data = text.encode("utf-8")
-    except UnicodeEncodeError:
-        return None
-    if (
-        len(data.translate(None, _XML_UNSAFE_C0)) == len(data)
-        and "\ufffe" not in text
-        and "\uffff" not in text
-    ):
-        return data
-    return None
-
-
-def html_parser(**options: Any) -> lxml.html.HTMLParser:
-    """lxml.html's parser, its elements all plain `lxml.html.HtmlElement`: its own lookup asks
-    Python for each element's class (for form-field classes nothing here uses), a cost paid for
-    every element the extraction touches."""
-    parser = lxml.html.HTMLParser(**options)
-    parser.set_element_class_lookup(
-        lxml.etree.ElementDefaultClassLookup(
-            element=lxml.html.HtmlElement,
-            comment=lxml.html.HtmlComment,
-            pi=lxml.html.HtmlProcessingInstruction,
-            entity=lxml.html.HtmlEntity,
-        )
-    )
-    return parser
-
-
-_PARSER = html_parser()
-
-
-@functools.lru_cache(maxsize=4096)  # the page URL and repeated links: parsed once
-def parsable_url(url: str) -> bool:
-    """True when ``urllib`` can split the URL (``http://[`` is a broken IPv6 host: ValueError)."""
-    try:
-        urlsplit(url).hostname  # noqa: B018 - the property parses the host
-    except ValueError:
-        return False
-    return True
-
-
-def _absolute(url: str, base: str) -> str:
-    """`urls.absolute`, '' for a URL (or base) that cannot be parsed."""
-    if not parsable_url(url) or not parsable_url(base):
-        return ""
-    return absolute(url, base)
 
 
 def find_container(tree: Any) -> Any | None:
@@ -247,14 +174,14 @@ def _find_title(container: Any, *, page: bool, title: str | None, graf: bool) ->
         if _is_title_el(el):
             return el
     if page and not graf:
-        return next((h for h in container.iter("h1") if _norm(h.text_content())), None)
-    wanted = _norm(title) if title else ""
+        return next((h for h in container.iter("h1") if norm(h.text_content())), None)
+    wanted = norm(title) if title else ""
     for el in container.iter("p", "li", "pre", "blockquote", *_HEADINGS):
         if el.tag not in _HEADINGS:
-            if _norm(el.text_content()):
+            if norm(el.text_content()):
                 return None
             continue
-        text = _norm(el.text_content())
+        text = norm(el.text_content())
         if not text:
             continue
         if not page:
@@ -271,10 +198,6 @@ def _apollo_iframe_media(tree: Any) -> list[str]:
         if "__APOLLO_STATE__" in text and "IFRAME" in text:
             return _APOLLO_IFRAME_RE.findall(text)
     return []
-
-
-def _norm(text: str | None) -> str:
-    return _WS_RE.sub(" ", clean_text(text or "")).strip()
 
 
 # --- the walker --------------------------------------------------------------------------------
@@ -380,7 +303,7 @@ class _Walker:
         if self.mode == "id" and not el.get("id"):
             return
         runs = _inline(el, self.url)
-        if not _has_text(runs):
+        if not has_text(runs):
             return
         text = plain(runs)
         if "member-only" in text.lower() and _METER_RE.search(text):  # the cheap test first
@@ -391,7 +314,7 @@ class _Walker:
         pull = "graf--pullquote" in classes
         paras = [p for p in el if isinstance(p.tag, str) and p.tag == "p"]
         parts = [_inline(p, self.url) for p in paras] if paras else [_inline(el, self.url)]
-        parts = [p for p in parts if _has_text(p)]
+        parts = [p for p in parts if has_text(p)]
         if parts:
             self.expect_subtitle = False
             self.blocks.extend(Quote(p, pull=pull, continued=i > 0) for i, p in enumerate(parts))
@@ -399,17 +322,17 @@ class _Walker:
     def _list(self, el: Any) -> None:
         ordered = el.tag == "ol"
         runs = (_inline(li, self.url) for li in el.iter("li"))
-        items = [ListItem(r, ordered) for r in runs if _has_text(r)]
+        items = [ListItem(r, ordered) for r in runs if has_text(r)]
         if items:
             self.expect_subtitle = False
             self.blocks.extend(items)
 
     def _code(self, run: list[Any]) -> None:
-        lines = [_code_text(pre) for pre in run]
+        lines = [code_text(pre) for pre in run]
         text = "\n".join(lines).strip("\n")
         if not text.strip():
             return
-        lang = next((lang for pre in run if (lang := _code_lang(pre))), "")
+        lang = next((lang for pre in run if (lang := code_lang(pre))), "")
         self._emit(Code(text, code_language(lang)))
 
     def _figure(self, el: Any) -> None:
@@ -430,20 +353,20 @@ class _Walker:
         media = self._next_media()
         if media:
             self._emit(Embed(f"https://medium.com/media/{media}", caption=caption, media_id=media))
-        elif _has_text(caption):
+        elif has_text(caption):
             # The embed itself is gone (account exports drop iframes): keep its caption, marked
             # as a caption so that it is not taken for a paragraph of the text.
             runs = tuple(replace(r, em=True) for r in caption)
             self._emit(Paragraph(runs, caption=True))
 
     def _image_block(self, el: Any, img: Any | None, caption: Inline) -> None:
-        src = _best_image_url(el, self.url)
+        src = best_image_url(el, self.url)
         if not src or _is_pixel(img, src):
             return
         alt = clean_text((img.get("alt") if img is not None else "") or "").strip()
         if alt.lower() in _FILLER_ALTS:
             alt = ""
-        self._emit(Image(src, " ".join(alt.split()), caption if _has_text(caption) else (),
+        self._emit(Image(src, " ".join(alt.split()), caption if has_text(caption) else (),
                          _image_link(el, self.url)))
 
     def _next_media(self) -> str:
@@ -459,12 +382,12 @@ class _Walker:
             src = f"https://medium.com/media/{media}"
         if not src:
             return
-        href = _absolute(src.strip(), self.url)
+        href = absolute_or_empty(src.strip(), self.url)
         if not href:
             return
         found = _MEDIA_ID_RE.search(href)
         media_id = (iframe.get("data-media-id") or "").strip() or (found.group(1) if found else "")
-        title = _norm(iframe.get("title"))
+        title = norm(iframe.get("title"))
         self._emit(Embed(href, title=title, caption=caption, media_id=media_id,
                          resolved=found is None))
 
@@ -480,7 +403,7 @@ class _Walker:
         if anchor is None:
             return
         strong = next(anchor.iter("strong"), None)
-        title = _norm((strong if strong is not None else anchor).text_content())
+        title = norm((strong if strong is not None else anchor).text_content())
         href = clean_href(anchor.get("href"), self.url)
         if href:
             self._emit(Embed(href, title=title, kind="link", resolved=True))
@@ -488,7 +411,7 @@ class _Walker:
     def _card(self, anchor: Any) -> None:
         heading = anchor.find(".//h2")
         href = clean_href(anchor.get("href"), self.url)
-        title = _norm(heading.text_content() if heading is not None else anchor.text_content())
+        title = norm(heading.text_content() if heading is not None else anchor.text_content())
         if href:
             self._emit(Embed(href, title=title, kind="link", resolved=True))
 
@@ -518,21 +441,6 @@ def _heading_level(tag: str, classes: set[str], mode: str) -> int:
     if mode == "id":
         return 2 if tag == "h1" else 3
     return 2 if tag in ("h1", "h2", "h3") else 3
-
-
-def tidy_breaks(blocks: list[Block]) -> Iterator[Block]:
-    """Section breaks only between content: never first, last or doubled."""
-    pending = False
-    seen = False
-    for block in blocks:
-        if isinstance(block, Break):
-            pending = seen
-            continue
-        if pending:
-            yield BREAK
-            pending = False
-        seen = True
-        yield block
 
 
 # --- inline content ----------------------------------------------------------------------------
@@ -598,168 +506,3 @@ def _inline_child(
     _inline_into(child, base, out, heading, (strong, em, code, href))
     if block:
         out.append(Run(" "))
-
-
-def tidy_runs(runs: list[Run]) -> Inline:
-    """Runs with whitespace collapsed across their edges, no space around a line break, the
-    whole trimmed, edge spaces moved out of emphasis and code where it ends, equal neighbours
-    merged."""
-    out: list[Run] = []
-    for run in runs:
-        text = run.text
-        if text.startswith(" ") and (not out or out[-1].text.endswith((" ", "\n"))):
-            text = text.lstrip(" ")
-        if text.startswith("\n") and out and out[-1].text.endswith(" "):
-            last = out[-1]
-            out[-1] = Run(last.text.rstrip(" "), last.strong, last.em, last.code, last.href)
-        if "\n" in text:
-            text = _BR_SPACE_RE.sub("\n", text)
-        if text:
-            out.append(run if text == run.text else Run(text, run.strong, run.em, run.code,
-                                                         run.href))
-    while out and not out[0].text.lstrip(" \n"):
-        out.pop(0)
-    while out and not out[-1].text.rstrip(" \n"):
-        out.pop()
-    if not out:
-        return ()
-    first, last = out[0], out[-1]
-    if first.text[0] in " \n":
-        out[0] = first = Run(first.text.lstrip(" \n"), first.strong, first.em, first.code,
-                             first.href)
-    if last.text[-1] in " \n":
-        last = out[-1]
-        out[-1] = Run(last.text.rstrip(" \n"), last.strong, last.em, last.code, last.href)
-    if len(out) > 1:
-        out = list(merge_runs(out))
-    if not any(r.strong or r.em or r.code for r in out):
-        return tuple(out)
-    spaced: list[Run] = []
-    for i, run in enumerate(out):
-        if not (run.strong or run.em or run.code) or (
-            run.text[0] not in " \n" and run.text[-1] not in " \n"
-        ):
-            spaced.append(run)
-            continue
-        core = run.text.strip(" \n")
-        lead = run.text[: len(run.text) - len(run.text.lstrip(" \n"))]
-        trail = run.text[len(lead) + len(core):]
-        before = out[i - 1] if i else None
-        after = out[i + 1] if i + 1 < len(out) else None
-        if lead:  # out of the marks the run before does not share
-            spaced.append(_shared(run, before, lead))
-        if core:
-            spaced.append(Run(core, run.strong, run.em, run.code, run.href))
-        if trail:
-            spaced.append(_shared(run, after, trail))
-    return merge_runs(spaced)
-
-
-def _shared(run: Run, other: Run | None, text: str) -> Run:
-    """``text`` (edge spaces of ``run``) with the marks ``run`` shares with its neighbour."""
-    if other is None:
-        return Run(text, href=run.href)
-    return Run(text, run.strong and other.strong, run.em and other.em, run.code and other.code,
-               run.href)
-
-
-def _has_text(runs: Inline | None) -> bool:
-    return bool(runs) and any(run.text.strip() for run in runs or ())
-
-
-def clean_href(href: str | None, base: str) -> str:
-    """Absolute URL without Medium's ``?source=`` tracking; a real fragment is kept."""
-    href = clean_text((href or "").strip())
-    if not href or href.lower().startswith(("javascript:", "data:")):
-        return ""
-    if href.startswith(("mailto:", "tel:")):
-        return href
-    full = _absolute(href, base)
-    if not full:
-        return ""
-    parts = urlsplit(full)
-    if parts.query:
-        stripped = urlsplit(strip_tracking(full))
-        fragment = "" if parts.fragment.startswith(".") else parts.fragment
-        full = urlunsplit((parts.scheme, parts.netloc, parts.path, stripped.query, fragment))
-    elif parts.fragment.startswith("."):
-        full = urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
-    return full
-
-
-# --- code --------------------------------------------------------------------------------------
-
-
-def _code_text(pre: Any) -> str:
-    """The exact text of a ``pre``: ``<br>`` as newline, markup dropped, entities decoded once."""
-    out: list[str] = []
-
-    def walk(el: Any) -> None:
-        if el.text:
-            out.append(el.text)
-        for child in el:
-            if isinstance(child.tag, str):
-                if child.tag == "br":
-                    out.append("\n")
-                elif child.tag not in ("script", "style", "button"):
-                    walk(child)
-            if child.tail:
-                out.append(child.tail)
-
-    walk(pre)
-    return "".join(out)
-
-
-def _code_lang(pre: Any) -> str:
-    for el in pre.iter():
-        if not isinstance(el.tag, str):
-            continue
-        lang = el.get("data-code-block-lang") or el.get("data-lang") or ""
-        if not lang:
-            match = re.search(r"\b(?:language|lang)-([\w+#-]+)", el.get("class") or "")
-            lang = match.group(1) if match else ""
-        if lang:
-            return lang.strip().lower()
-    return ""
-
-
-# --- images ------------------------------------------------------------------------------------
-
-
-def _image_candidates(el: Any) -> Iterator[tuple[int, str]]:
-    """``(width, url)`` for every image URL in a figure; width 0 when unknown."""
-    for node in el.iter("img", "source"):
-        for attr in ("srcset", "data-srcset"):
-            for url, width in _SRCSET_RE.findall(node.get(attr) or ""):
-                yield int(width), url
-        for attr in ("data-src", "src"):
-            url = (node.get(attr) or "").strip()
-            if url:
-                match = _WIDTH_RE.search(url)
-                yield (int(match.group(1)) if match else 0), url
-
-
-def _best_image_url(el: Any, base: str) -> str:
-    """The full-resolution image URL of a figure, never a blurred placeholder."""
-    image_id = next((n.get("data-image-id") for n in el.iter() if n.get("data-image-id")), None)
-    candidates: list[tuple[bool, int, str]] = []
-    for width, url in _image_candidates(el):
-        url = clean_text(url)
-        if url.startswith("//"):
-            url = "https:" + url
-        if not url.startswith(("http://", "https://")) or _PLACEHOLDER_RE.search(url):
-            continue
-        candidates.append((not url.endswith(".webp"), width, url))
-    # The best (not webp, then widest; the first of equals): the sort is stable, and only the
-    # URLs tried are parsed (a srcset lists many).
-    candidates.sort(key=lambda c: c[:2], reverse=True)
-    best = next((c for c in candidates if parsable_url(c[2])), None)
-    if best is not None:
-        return best[2]
-    if image_id and _IMAGE_ID_RE.match(image_id):
-        host = "miro.medium.com" if "miro.medium.com" in base else "cdn-images-1.medium.com"
-        return f"https://{host}/max/2000/{image_id}"
-    for _width, url in _image_candidates(el):
-        if not _PLACEHOLDER_RE.search(url) and base.startswith("http"):
-            return _absolute(url, base)
-    return ""

@@ -16,6 +16,7 @@ This module imports no third-party library.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 
@@ -193,3 +194,91 @@ def first_paragraph_text(doc: Document) -> str:
             if text:
                 return text
     return ""
+
+
+# --- what the readers hand over: tidy runs and breaks ------------------------------------------
+
+_BR_SPACE_RE = re.compile(r" ?\n ?")
+BREAK = Break()
+
+
+def tidy_breaks(blocks: list[Block]) -> Iterator[Block]:
+    """Section breaks only between content: never first, last or doubled."""
+    pending = False
+    seen = False
+    for block in blocks:
+        if isinstance(block, Break):
+            pending = seen
+            continue
+        if pending:
+            yield BREAK
+            pending = False
+        seen = True
+        yield block
+
+
+def tidy_runs(runs: list[Run]) -> Inline:
+    """Runs with whitespace collapsed across their edges, no space around a line break, the
+    whole trimmed, edge spaces moved out of emphasis and code where it ends, equal neighbours
+    merged."""
+    out: list[Run] = []
+    for run in runs:
+        text = run.text
+        if text.startswith(" ") and (not out or out[-1].text.endswith((" ", "\n"))):
+            text = text.lstrip(" ")
+        if text.startswith("\n") and out and out[-1].text.endswith(" "):
+            last = out[-1]
+            out[-1] = Run(last.text.rstrip(" "), last.strong, last.em, last.code, last.href)
+        if "\n" in text:
+            text = _BR_SPACE_RE.sub("\n", text)
+        if text:
+            out.append(run if text == run.text else Run(text, run.strong, run.em, run.code,
+                                                         run.href))
+    while out and not out[0].text.lstrip(" \n"):
+        out.pop(0)
+    while out and not out[-1].text.rstrip(" \n"):
+        out.pop()
+    if not out:
+        return ()
+    first, last = out[0], out[-1]
+    if first.text[0] in " \n":
+        out[0] = first = Run(first.text.lstrip(" \n"), first.strong, first.em, first.code,
+                             first.href)
+    if last.text[-1] in " \n":
+        last = out[-1]
+        out[-1] = Run(last.text.rstrip(" \n"), last.strong, last.em, last.code, last.href)
+    if len(out) > 1:
+        out = list(merge_runs(out))
+    if not any(r.strong or r.em or r.code for r in out):
+        return tuple(out)
+    spaced: list[Run] = []
+    for i, run in enumerate(out):
+        if not (run.strong or run.em or run.code) or (
+            run.text[0] not in " \n" and run.text[-1] not in " \n"
+        ):
+            spaced.append(run)
+            continue
+        core = run.text.strip(" \n")
+        lead = run.text[: len(run.text) - len(run.text.lstrip(" \n"))]
+        trail = run.text[len(lead) + len(core):]
+        before = out[i - 1] if i else None
+        after = out[i + 1] if i + 1 < len(out) else None
+        if lead:  # out of the marks the run before does not share
+            spaced.append(_shared(run, before, lead))
+        if core:
+            spaced.append(Run(core, run.strong, run.em, run.code, run.href))
+        if trail:
+            spaced.append(_shared(run, after, trail))
+    return merge_runs(spaced)
+
+
+def _shared(run: Run, other: Run | None, text: str) -> Run:
+    """``text`` (edge spaces of ``run``) with the marks ``run`` shares with its neighbour."""
+    if other is None:
+        return Run(text, href=run.href)
+    return Run(text, run.strong and other.strong, run.em and other.em, run.code and other.code,
+               run.href)
+
+
+def has_text(runs: Inline | None) -> bool:
+    return bool(runs) and any(run.text.strip() for run in runs or ())

@@ -1,22 +1,18 @@
-"""Render a post body as Markdown or as cleaned HTML.
+"""Render a post body as Markdown.
 
-`render_markdown` and `render_html` write a `Document` (document.py). The Markdown reads the
-same in kramdown (Jekyll, GFM input), CommonMark (markdown-it) and goldmark (Hugo): text is
-escaped wherever any of them would take it for markup, emphasis is written with delimiters
-only where every one of them pairs them up as meant (else as inline ``<strong>``/``<em>``),
-links only for http(s) and mailto targets. The rules, and the renderer quirks behind them, are
-noted where they are applied; tests/test_render.py checks them through all three renderers.
-`render_html` is the ``--body html`` output: the body contract's simple HTML, sanitised by nh3,
-inside ``<article>``.
+`render_markdown` writes a `Document` (document.py). The Markdown reads the same in kramdown
+(Jekyll, GFM input), CommonMark (markdown-it) and goldmark (Hugo): text is escaped wherever any
+of them would take it for markup, emphasis is written with delimiters only where every one of
+them pairs them up as meant (else as inline ``<strong>``/``<em>``), links only for http(s) and
+mailto targets. The rules, and the renderer quirks behind them, are noted where they are
+applied; tests/test_render.py checks them through markdown-it-py, a real `jekyll build` and a
+real `hugo` build. `render_html` (htmlbody.py, re-exported here) is the ``--body html`` output.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from html import escape
-
-import nh3
 
 from .document import (
     Block,
@@ -31,53 +27,24 @@ from .document import (
     Paragraph,
     Quote,
     Run,
-    merge_runs,
-    plain,
+)
+from .htmlbody import render_html as render_html
+from .writing import (
+    LANG_RE,
+    ODD_SPACES_RE,
+    Span,
+    grouped,
+    image_src,
+    link_href,
+    nest,
+    output_code,
+    output_text,
+    prepare,
 )
 
-#: Tags and attributes of the normalised body contract (see body.py).
-ALLOWED_TAGS = frozenset(
-    {"h2", "h3", "p", "blockquote", "ul", "ol", "li", "hr", "pre", "figure", "img",
-     "figcaption", "a", "strong", "em", "code", "br"}
-)
-ALLOWED_ATTRIBUTES = {
-    "a": {"href"},
-    "img": {"src", "alt"},
-    "pre": {"data-lang"},
-    "p": {"class"},
-}
-# ============================================================================ document writers
-#
-# `render_markdown` and `render_html` write a `Document` (document.py). The Markdown is meant to
-# read the same in kramdown (Jekyll's default, GFM input) and in CommonMark (markdown-it,
-# goldmark): see the notes at each rule, and tests/test_render.py, which checks them through
-# markdown-it-py, a real `jekyll build` and a real `hugo` build.
-
-
-class _Span:
-    """A marked span of the inline tree: ``kind`` is ``strong``, ``em`` or ``a`` (``href``)."""
-
-    __slots__ = ("children", "href", "kind")
-
-    def __init__(self, kind: str, href: str) -> None:
-        self.kind = kind
-        self.href = href
-        self.children: list[_Span | Run] = []
-
-
-#: Link targets written as links; anything else (javascript:, data:, relative) stays text.
-_LINK_SCHEME_RE = re.compile(r"(?:https?://|mailto:)", re.IGNORECASE)
-#: A scheme; an image source with one must be http(s) (a relative path has none).
-_SCHEME_RE = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:")
-_IMAGE_SCHEME_RE = re.compile(r"https?://", re.IGNORECASE)
 #: Characters of a URL either renderer would end it at or read as markup; %-encoded.
 _URL_UNSAFE_RE = re.compile(r"[\x00-\x20\x7f<>\\`|\"{}]")
 _URL_ENTITY_AMP_RE = re.compile(r"&(?=#?[A-Za-z0-9]+;)")
-#: C0 controls but tab and newline, DEL and lone surrogates (no file can hold them): dropped
-#: from text (CR is handled first). Code loses only NUL and surrogates.
-_CONTROL_RE = re.compile("[\x00-\x08\x0b-\x1f\x7f\ud800-\udfff]")
-_CODE_DROP_RE = re.compile("[\x00\ud800-\udfff]")
-_ODD_SPACES_RE = re.compile("[\u00a0\u200a\u2009\u202f\u2007]")
 #: Any character the text escaping below may change.
 _TEXT_SPECIAL_RE = re.compile(r"[\\`*\[\]<>|~_$&{]")
 #: Escaped with a backslash always (each is in both kramdown's and CommonMark's escape sets).
@@ -102,98 +69,6 @@ _CARET_LINE_RE = re.compile(r"^[ \t]*\^[ \t]*$", re.MULTILINE)
 _BREAK_SPACES_RE = re.compile(r"[ \t]*\n[ \t]*")
 _BACKTICK_RUN_RE = re.compile(r"`+")
 _TRAILING_HASH_RE = re.compile(r"(?<!\\)#$")
-#: A fence's info string: the first word, without backticks.
-_LANG_RE = re.compile(r"[^\s`]+")
-
-
-def _clean_text(text: str) -> str:
-    """Text outside code: line ends as ``\\n``, no control characters, odd spaces plain."""
-    if "\r" in text:
-        text = text.replace("\r\n", "\n").replace("\r", "\n")
-    if not text.isascii():
-        text = _ODD_SPACES_RE.sub(" ", text)
-    return _CONTROL_RE.sub("", text)
-
-
-def _clean_code(text: str) -> str:
-    if "\r" in text:
-        text = text.replace("\r\n", "\n").replace("\r", "\n")
-    if "\x00" in text or not text.isascii():
-        text = _CODE_DROP_RE.sub("", text)
-    return text
-
-
-def _link_href(href: str) -> str:
-    """``href`` when it may be a link (http, https, mailto), else ``''``."""
-    href = href.strip()
-    return href if _LINK_SCHEME_RE.match(href) else ""
-
-
-def _image_src(src: str) -> str:
-    """An image source: http(s) or a relative path; ``''`` for any other scheme."""
-    src = src.strip()
-    if _SCHEME_RE.match(src) and not _IMAGE_SCHEME_RE.match(src):
-        return ""
-    return src
-
-
-def _prepare(runs: Inline, *, heading: bool = False) -> Inline:
-    """Runs cleaned for writing: text normalised, links only where allowed, equal marks merged."""
-    out: list[Run] = []
-    for run in runs:
-        text = _CONTROL_RE.sub("", _clean_code(run.text)) if run.code else _clean_text(run.text)
-        href = _link_href(run.href) if run.href else ""
-        if "\n" in text:
-            if heading:
-                text = text.replace("\n", " ")
-            else:
-                # A hard break carries no emphasis or code: emphasis is closed around it, so
-                # that no span holds a break (kramdown reads none inside inline HTML).
-                for i, part in enumerate(text.split("\n")):
-                    if i:
-                        out.append(Run("\n", href=href))
-                    out.append(Run(part, run.strong, run.em, run.code, href))
-                continue
-        if text != run.text or href != run.href:
-            run = Run(text, run.strong, run.em, run.code, href)
-        out.append(run)
-    return merge_runs(out)
-
-
-def _tree(runs: Inline) -> list[_Span | Run]:
-    """Nest the flat runs: marks open where they start and close where they end, the longer
-    span outside (ties: link, then strong, then em, outermost first); a span is split only where
-    it crosses another's end."""
-    root: list[_Span | Run] = []
-    stack: list[tuple[int, str | bool, list[_Span | Run]]] = []  # (mark, value, children)
-    for i, run in enumerate(runs):
-        value = (run.href, run.strong, run.em)
-        for depth, (k, held, _) in enumerate(stack):
-            if value[k] != held:
-                del stack[depth:]
-                break
-        if len(stack) < bool(run.href) + run.strong + run.em:
-            held_marks = {k for k, _, _ in stack}
-            new = [k for k in range(3) if value[k] and k not in held_marks]
-            if len(new) > 1:
-                new.sort(key=lambda k: (-_mark_end(runs, i, k), k))
-            for k in new:
-                span = _Span(("a", "strong", "em")[k], run.href if k == 0 else "")
-                (stack[-1][2] if stack else root).append(span)
-                stack.append((k, value[k], span.children))
-        (stack[-1][2] if stack else root).append(run)
-    return root
-
-
-def _mark_end(runs: Inline, start: int, k: int) -> int:
-    """The index of the last run from ``start`` on that carries mark ``k`` unchanged."""
-    value = (runs[start].href, runs[start].strong, runs[start].em)[k]
-    end = start
-    for run in runs[start + 1 :]:
-        if (run.href, run.strong, run.em)[k] != value:
-            break
-        end += 1
-    return end
 
 
 # ---------------------------------------------------------------- Markdown
@@ -235,7 +110,7 @@ def _code_span(text: str, html: bool = False) -> str:
     space inside a single-backtick span, and one from each side of a longer one) and longer
     than any backtick run inside, with one space of padding each side (both strip it)."""
     if not text.strip():
-        return _ODD_SPACES_RE.sub(" ", text)  # blank code: nothing to show as code
+        return ODD_SPACES_RE.sub(" ", text)  # blank code: nothing to show as code
     if (html and "|" in text) or "]:" in text:
         return f"<code>{text.translate(_CODE_ENTITIES)}</code>"
     longest = max((len(m) for m in _BACKTICK_RUN_RE.findall(text)), default=0)
@@ -357,7 +232,7 @@ _INNER_EDGE = "("
 
 
 def _md_inline(
-    children: list[_Span | Run], html_pipes: bool, edge: str | None = _INNER_EDGE
+    children: list[Span | Run], html_pipes: bool, edge: str | None = _INNER_EDGE
 ) -> str:
     """Markdown of a sequence of inline nodes (hard breaks still ``\\n``); ``edge`` is what
     surrounds it (``None``: the block's start and end)."""
@@ -371,7 +246,7 @@ def _md_inline(
             continue
         kind = child.kind
         grandchild = child.children[0] if len(child.children) == 1 else None
-        if kind == "strong" and isinstance(grandchild, _Span) and grandchild.kind == "em":
+        if kind == "strong" and isinstance(grandchild, Span) and grandchild.kind == "em":
             kind = "strongem"
             child = grandchild
         lead, core, trail = _split_space(_md_inline(child.children, html_pipes))
@@ -463,10 +338,10 @@ def _escaped_end(source: str) -> bool:
 def _md_runs(runs: Inline, *, heading: bool = False) -> str:
     """One block's inline Markdown: hard breaks as backslash-newline, line starts that would
     begin a block escaped; ``''`` when there is no text."""
-    prepared = _prepare(runs, heading=heading)
+    prepared = prepare(runs, heading=heading)
     if not prepared:
         return ""
-    tree = _tree(prepared)
+    tree = nest(prepared)
     text = _md_inline(tree, False, None).strip()
     if ("\\`" in text or "\\<!--" in text) and any(
         run.code and "|" in run.text for run in prepared
@@ -489,16 +364,16 @@ def _escape_line_start(match: re.Match[str]) -> str:
 
 
 def _md_fence(code: Code) -> str:
-    text = _clean_code(code.text).strip("\n")
+    text = output_code(code.text).strip("\n")
     longest = max((len(m) for m in _BACKTICK_RUN_RE.findall(text)), default=0)
     fence = "`" * max(3, longest + 1)
-    lang = _LANG_RE.search(code.lang or "")
+    lang = LANG_RE.search(code.lang or "")
     info = lang.group(0) if lang else ""
     return f"{fence}{info}\n{text}\n{fence}" if text else f"{fence}{info}\n{fence}"
 
 
 def _md_alt(alt: str) -> str:
-    alt = " ".join(_clean_text(alt).split())
+    alt = " ".join(output_text(alt).split())
     if "&" in alt:  # no way to write "&amp;" in alt text that all read so: "& amp;"
         alt = _ENTITY_AMP_RE.sub("& ", alt)
     alt = _ALT_ESCAPE_RE.sub(r"\\\g<0>", alt)
@@ -541,10 +416,10 @@ def _md_block(block: Block) -> str:
         return _md_fence(block)
     if isinstance(block, Image):
         lines = []
-        src = _image_src(_clean_code(block.src))
+        src = image_src(output_code(block.src))
         if src:
             image = f"![{_md_alt(block.alt)}]({_url(src)})"
-            href = _link_href(block.href)
+            href = link_href(block.href)
             lines.append(f"[{image}]({_url(href)})" if href else image)
         caption = _md_caption(block.caption)
         if caption:
@@ -552,8 +427,8 @@ def _md_block(block: Block) -> str:
         return "\n".join(lines)
     if isinstance(block, Embed):
         parts = [_md_fence(code) for code in block.code]
-        url = _link_href(block.url)
-        title = " ".join(_clean_text(block.title).split())
+        url = link_href(block.url)
+        title = " ".join(output_text(block.title).split())
         if url:
             lines = [_md_runs((Run(title or url, href=url),)), _md_caption(block.caption)]
             text = "\n".join(line for line in lines if line)
@@ -588,29 +463,17 @@ def render_markdown(doc: Document) -> str:
     the text ends with exactly one newline.
     """
     parts: list[str] = []
-    blocks = doc.blocks
-    i = 0
-    n = len(blocks)
     last_list: bool | None = None  # the kind of list just written, if the last block was one
-    while i < n:
-        block = blocks[i]
-        if isinstance(block, ListItem):
-            items = [block]
-            i += 1
-            while i < n:
-                following = blocks[i]
-                if not isinstance(following, ListItem) or following.ordered != block.ordered:
-                    break
-                items.append(following)
-                i += 1
-            text = _md_list(items)
+    for block in grouped(doc.blocks):
+        if isinstance(block, list):
+            text = _md_list(block)
             if text:
-                if last_list == block.ordered:
+                ordered = block[0].ordered
+                if last_list == ordered:
                     parts.append("<!-- -->")  # else both read one list (an empty block between)
                 parts.append(text)
-                last_list = block.ordered
+                last_list = ordered
             continue
-        i += 1
         text = _md_block(block)
         if text and isinstance(block, Quote) and block.continued and parts[-1:] and parts[
             -1
@@ -625,126 +488,3 @@ def render_markdown(doc: Document) -> str:
     return "\n\n".join(parts) + "\n"
 
 
-# ---------------------------------------------------------------- HTML
-
-
-def _html_inline(children: list[_Span | Run]) -> str:
-    out: list[str] = []
-    for child in children:
-        if isinstance(child, Run):
-            text = escape(child.text, quote=False)
-            if child.code:
-                out.append(f"<code>{text}</code>")
-            else:
-                out.append(text.replace("\n", "<br>\n") if "\n" in text else text)
-        elif child.kind == "a":
-            out.append(f'<a href="{escape(child.href)}">{_html_inline(child.children)}</a>')
-        else:
-            out.append(f"<{child.kind}>{_html_inline(child.children)}</{child.kind}>")
-    return "".join(out)
-
-
-def _html_runs(runs: Inline, *, heading: bool = False) -> str:
-    prepared = _prepare(runs, heading=heading)
-    if not prepared or not plain(prepared).strip():
-        return ""
-    return _html_inline(_tree(prepared)).strip()
-
-
-def _html_code(code: Code) -> str:
-    text = _clean_code(code.text).strip("\n")
-    lang = _LANG_RE.search(code.lang or "")
-    attr = f' data-lang="{escape(lang.group(0))}"' if lang else ""
-    # An HTML parser drops a newline right after <pre>: a leading one is doubled.
-    lead = "\n" if text.startswith("\n") else ""
-    return f"<pre{attr}>{lead}{escape(text, quote=False)}</pre>"
-
-
-def _html_block(block: Block) -> str:
-    if isinstance(block, Paragraph):
-        text = _html_runs(block.runs)
-        return f"<p>{text}</p>" if text else ""
-    if isinstance(block, Heading):
-        text = _html_runs(block.runs, heading=True)
-        tag = "h2" if block.level <= 2 else "h3"
-        return f"<{tag}>{text}</{tag}>" if text else ""
-    if isinstance(block, Quote):
-        text = _html_runs(block.runs)
-        return f"<blockquote><p>{text}</p></blockquote>" if text else ""
-    if isinstance(block, Code):
-        return _html_code(block)
-    if isinstance(block, Image):
-        inner: list[str] = []
-        src = _image_src(_clean_code(block.src))
-        if src:
-            alt = " ".join(_clean_text(block.alt).split())
-            image = f'<img src="{escape(src)}" alt="{escape(alt)}">'
-            href = _link_href(block.href)
-            inner.append(f'<a href="{escape(href)}">{image}</a>' if href else image)
-        caption = _html_runs(block.caption)
-        if caption:
-            inner.append(f"<figcaption>{caption}</figcaption>")
-        return f"<figure>{''.join(inner)}</figure>" if inner else ""
-    if isinstance(block, Embed):
-        parts = [_html_code(code) for code in block.code]
-        url = _link_href(block.url)
-        title = escape(" ".join(_clean_text(block.title).split()), quote=False)
-        link = ""
-        if url:
-            link = f'<p class="embed"><a href="{escape(url)}">{title or escape(url)}</a></p>'
-        elif title:
-            link = f'<p class="embed">{title}</p>'
-        caption = _html_runs(block.caption)
-        if caption:
-            parts.append(f"<figure>{link}\n<figcaption>{caption}</figcaption></figure>")
-        elif link:
-            parts.append(link)
-        return "\n".join(parts)
-    if isinstance(block, Break):
-        return "<hr>"
-    return ""
-
-
-def render_html(doc: Document) -> str:
-    """The ``--body html`` output of a document: its blocks as the body contract's HTML,
-    sanitised with nh3, inside ``<article>``; ``""`` when it has no content."""
-    parts: list[str] = []
-    blocks = doc.blocks
-    i = 0
-    n = len(blocks)
-    while i < n:
-        block = blocks[i]
-        i += 1
-        if isinstance(block, ListItem):
-            items = [block]
-            while i < n:
-                following = blocks[i]
-                if not isinstance(following, ListItem) or following.ordered != block.ordered:
-                    break
-                items.append(following)
-                i += 1
-            texts = [text for text in (_html_runs(item.runs) for item in items) if text]
-            if texts:
-                tag = "ol" if block.ordered else "ul"
-                lis = "\n".join(f"<li>{text}</li>" for text in texts)
-                parts.append(f"<{tag}>\n{lis}\n</{tag}>")
-            continue
-        text = _html_block(block)
-        if text and isinstance(block, Quote) and block.continued and parts[-1:] and parts[
-            -1
-        ].endswith("</blockquote>"):  # one quote of several paragraphs
-            parts[-1] = parts[-1].removesuffix("</blockquote>") + text.removeprefix("<blockquote>")
-            continue
-        if text:
-            parts.append(text)
-    if not parts:
-        return ""
-    cleaned = nh3.clean(
-        "\n".join(parts),
-        tags=set(ALLOWED_TAGS),
-        attributes={k: set(v) for k, v in ALLOWED_ATTRIBUTES.items()},
-        link_rel=None,
-        strip_comments=True,
-        url_schemes={"http", "https", "mailto"},
-    )
-    return f"<article>\n{cleaned.strip()}\n</article>\n"

@@ -44,7 +44,6 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from typing import Any
 
-from .body import clean_href, tidy_breaks, tidy_runs
 from .cleanup import clean_text
 from .document import (
     Block,
@@ -61,7 +60,11 @@ from .document import (
     Run,
     code_language,
     merge_runs,
+    tidy_breaks,
+    tidy_runs,
 )
+from .htmlparse import clean_href
+from .text import norm
 from .urls import urlsplit
 
 JsonDict = dict[str, Any]
@@ -87,7 +90,6 @@ _MARKUPS: dict[Any, str] = {
 _FILLER_ALTS = frozenset({"image for post", "image", "photo", "for post"})
 _IMAGE_ID_RE = re.compile(r"^[0-9]\*[\w.-]+$")
 _MEDIA_ID_RE = re.compile(r"^[0-9a-f]{16,40}$")
-_SPACE_RE = re.compile(r"\s+")
 _ASTRAL_RE = re.compile("[\U00010000-\U0010ffff]")
 _BLANKS_RE = re.compile(r"[ \t]+")
 
@@ -227,13 +229,9 @@ def _text(paragraph: JsonDict) -> str:
     return text if isinstance(text, str) else ""
 
 
-def _norm(text: str) -> str:
-    return _SPACE_RE.sub(" ", clean_text(text)).strip().casefold()
-
-
 def _matches(text: str, wanted: str) -> bool:
     """``text`` is ``wanted``, or one is a cut (``…``) or a prefix of the other."""
-    a, b = _norm(text), _norm(wanted)
+    a, b = norm(text).casefold(), norm(wanted).casefold()
     if not a or not b:
         return False
     if a == b:
@@ -247,7 +245,7 @@ def _title_paragraphs(
 ) -> set[int]:
     """Indexes of the leading paragraphs that are the post's title and subtitle."""
     skip: set[int] = set()
-    wanted = _norm(title)
+    wanted = norm(title).casefold()
     in_title = True
     for index, paragraph in enumerate(paragraphs):
         kind, _level = _kind(paragraph)
@@ -255,13 +253,14 @@ def _title_paragraphs(
         if kind in ("IMG", "IFRAME") or not text.strip():
             continue  # a cover image above the title, an empty paragraph
         name = paragraph.get("name")
+        folded = norm(text).casefold() if in_title else ""
         # The title, or one of the headings it is split into ("Open Journalism Project:",
         # "Better Student Journalism").
         if (
             in_title
             and (kind == "H" or name == "title")
             and wanted
-            and (_matches(text, title) or (len(_norm(text)) > 3 and _norm(text) in wanted))
+            and (_matches(text, title) or (len(folded) > 3 and folded in wanted))
         ):
             skip.add(index)
             continue

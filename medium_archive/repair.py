@@ -35,6 +35,7 @@ from . import frontmatter, urls
 from .cleanup import clean_text
 from .errors import SiteNotWritable, StoreError
 from .store import Site, read_post_text, write_atomic
+from .text import one_line as _one_line
 
 __all__ = [
     "RepairResult",
@@ -297,8 +298,3 @@ def repair_site(
             yield RepairResult(Path(given), False, str(exc))
             continue
         yield repair_file(path, check=check, generator=site.generator)
-
-
-def _one_line(exc: BaseException) -> str:
-    text = str(exc).strip() or type(exc).__name__
-    return text.splitlines()[0]

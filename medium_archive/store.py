@@ -35,6 +35,7 @@ from . import dates, urls
 from .errors import SiteNotWritable, StoreError
 from .frontmatter import date_string, load_meta, split
 from .model import Post
+from .text import one_line as _one_line
 
 __all__ = [
     "GENERATORS",
@@ -638,8 +639,3 @@ def _same_bytes(path: Path, data: bytes) -> bool:
         return path.stat().st_size == len(data) and path.read_bytes() == data
     except FileNotFoundError:
         return False
-
-
-def _one_line(exc: BaseException) -> str:
-    text = str(exc).strip() or type(exc).__name__
-    return text.splitlines()[0]

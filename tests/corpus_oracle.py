@@ -23,7 +23,7 @@ from typing import Any
 
 import lxml.html
 
-from medium_archive import extract
+from medium_archive import pagedata
 
 #: Block elements whose text is one rendered block.
 _TEXT_BLOCKS = ("p", "h1", "h2", "h3", "h4", "h5", "h6", "li", "figcaption", "td", "th")
@@ -57,7 +57,7 @@ def _resolve(refs: dict[str, Any], ref: Any) -> Any:
 
 def model_paragraphs(html: str) -> list[dict[str, Any]] | None:
     """The body model's paragraphs as Medium embedded them (references followed), or None."""
-    page = extract.build_page(html, "https://medium.com/x")
+    page = pagedata.build_page(html, "https://medium.com/x")
     state = page.state
     if state is None:
         return None

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from medium_archive import extract
+from medium_archive import language
 from medium_archive.batch import Abandoned, WriteGate, make_parse_pool, run_batch
 
 
@@ -162,7 +162,7 @@ def test_parse_workers_start_even_when_the_language_model_cannot_load(
     def broken() -> None:
         raise OSError("model file missing")
 
-    monkeypatch.setattr(extract, "load_language_model", broken)
+    monkeypatch.setattr(language, "load_language_model", broken)
     pool = make_parse_pool(1)  # forked: the worker sees the patched function
     try:
         assert pool.submit(sum, [1, 2]).result(timeout=30) == 3

@@ -11,16 +11,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from medium_archive.challenge import is_challenge_page
+from medium_archive.dates import iso_from_epoch_ms
 from medium_archive.errors import Blocked, NotAPost
-from medium_archive.extract import (
-    clean_title,
-    extract_post,
-    is_truncation,
-    iso_from_epoch_ms,
-    json_escapes,
-    load_json_object,
-)
+from medium_archive.extract import extract_post
 from medium_archive.model import AppLink, Post
+from medium_archive.pagedata import json_escapes, load_json_object
+from medium_archive.text import is_truncation
+from medium_archive.titles import clean_title
 
 PAGES = FIXTURES / "extract"
 
@@ -191,7 +188,7 @@ def _embedded_states() -> list[tuple[str, str, int]]:
     the fixtures and, when it is there, the corpus."""
     from conftest import CORPUS, corpus_available
 
-    from medium_archive.extract import parse_html, read_head
+    from medium_archive.pagedata import parse_html, read_head
 
     roots = [FIXTURES] + ([CORPUS / "pages"] if corpus_available() else [])
     found = []

@@ -26,8 +26,9 @@ from medium_archive.document import (
     Run,
     plain,
 )
-from medium_archive.extract import build_page, extract_post, model_is_whole
+from medium_archive.extract import extract_post, model_is_whole
 from medium_archive.markdown import render_markdown
+from medium_archive.pagedata import build_page
 
 URL = "https://medium.com/@ada/a-post-abcdef123456"
 

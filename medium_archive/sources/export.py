@@ -32,10 +32,10 @@ import lxml.etree
 import lxml.html
 
 from .. import body
-from ..cleanup import clean_text
 from ..dates import iso_from_text
 from ..errors import ExtractError, MediumArchiveError, NotAPost, SourceError
 from ..model import MEDIUM_PUBLISHER, Author, Post
+from ..text import is_truncation, norm
 from ..urls import POST_ID_RE, post_id_from_url, strip_tracking
 
 ExportKind = Literal["post", "draft", "response", "other", "error"]
@@ -68,7 +68,6 @@ _ARTICLE_RE = re.compile(r"<article\b[^>]*\bclass\s*=\s*[\"']?[^\"'>]*\bh-entry\
 _BODY_FIELD_RE = re.compile(r"\bdata-field\s*=\s*[\"']?body\b", re.I)
 _P_NAME_RE = re.compile(r"\bclass\s*=\s*[\"']?[^\"'>]*\bp-name\b", re.I)
 _FILENAME_ID_RE = re.compile(r"-([0-9a-f]{8,12})\.html?$")
-_SPACES_RE = re.compile(r"\s+")
 _BLOCK_TAGS = frozenset(
     {
         "p",
@@ -118,9 +117,8 @@ class ExportItem:
 # --- text helpers (shared with feed.py) --------------------------------------------------------
 
 
-def norm_space(text: str) -> str:
-    """Entities decoded, odd spaces made plain, whitespace runs collapsed, trimmed."""
-    return _SPACES_RE.sub(" ", clean_text(text)).strip()
+#: Entities decoded, odd spaces made plain, whitespace runs collapsed, trimmed.
+norm_space = norm
 
 
 def node_text(node: Any) -> str:
@@ -158,22 +156,9 @@ def has_class(name: str) -> str:
     return f"contains(concat(' ', normalize-space(@class), ' '), ' {name} ')"
 
 
-def is_truncation(short: str, full: str) -> bool:
-    """True when ``short`` equals ``full`` or is a start of it cut with "…" (both normalised)."""
-    if not short or not full:
-        return False
-    if short == full:
-        return True
-    if short.endswith(("…", "...")):
-        stem = short.rstrip(".…").rstrip()
-        return bool(stem) and full.startswith(stem)
-    return False
-
-
-def iso_utc(value: str) -> str:
-    """An ISO 8601 instant as ``YYYY-MM-DDTHH:MM:SS.mmmZ`` (UTC), or "" when unreadable or out
-    of range (`dates.iso_from_text`)."""
-    return iso_from_text(value)
+#: An ISO 8601 instant as ``YYYY-MM-DDTHH:MM:SS.mmmZ`` (UTC), or "" when unreadable or out of
+#: range.
+iso_utc = iso_from_text
 
 
 # --- one post file ------------------------------------------------------------------------------

@@ -35,8 +35,9 @@ from ..challenge import is_challenge_page
 from ..dates import iso_from_text
 from ..errors import Blocked, ExtractError, InvalidInput, SourceError
 from ..model import MEDIUM_PUBLISHER, Author, Post, Publisher
+from ..text import is_truncation
 from ..urls import host, is_http_url, post_id_from_url, strip_tracking
-from .export import is_truncation, iso_utc, node_text, norm_space
+from .export import iso_utc, node_text, norm_space
 
 FeedKind = Literal["user", "publication", "tag", "other"]
 
