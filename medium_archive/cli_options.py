@@ -31,57 +31,59 @@ class OneLineUsageError(click.ClickException):
     exit_code = 2
 
 
-def site_option(fn: Any) -> Any:
-    return click.option(
-        "--site",
-        "site_root",
-        type=click.Path(file_okay=False, path_type=Path),
-        default=".",
-        show_default=True,
-        help="The site root: a Jekyll site (posts go to _posts/, drafts to _drafts/; a new or "
-        "empty folder gets a starter site) or a Hugo site (page bundles in content/posts/).",
-    )(fn)
+def _stacked(*options: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """One decorator applying click options in the order given (as in ``--help``)."""
+
+    def decorate(fn: Any) -> Any:
+        for option in reversed(options):
+            fn = option(fn)
+        return fn
+
+    return decorate
 
 
-def generator_option(fn: Any) -> Any:
-    return click.option(
-        "--generator",
-        type=click.Choice(GENERATORS),
-        default=None,
-        help="Lay the site out for this generator (default: hugo for a folder with a Hugo "
-        "config, else jekyll).",
-    )(fn)
+site_option = click.option(
+    "--site",
+    "site_root",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=".",
+    show_default=True,
+    help="The site root: a Jekyll site (posts go to _posts/, drafts to _drafts/; a new or "
+    "empty folder gets a starter site) or a Hugo site (page bundles in content/posts/).",
+)
 
+generator_option = click.option(
+    "--generator",
+    type=click.Choice(GENERATORS),
+    default=None,
+    help="Lay the site out for this generator (default: hugo for a folder with a Hugo "
+    "config, else jekyll).",
+)
 
-def body_option(fn: Any) -> Any:
-    return click.option(
-        "--body",
-        "body_format",
-        type=click.Choice(["markdown", "html"]),
-        default="markdown",
-        show_default=True,
-        help="Write the body as Markdown, or as sanitised HTML inside <article>.",
-    )(fn)
+body_option = click.option(
+    "--body",
+    "body_format",
+    type=click.Choice(["markdown", "html"]),
+    default="markdown",
+    show_default=True,
+    help="Write the body as Markdown, or as sanitised HTML inside <article>.",
+)
 
+images_option = click.option(
+    "--images",
+    is_flag=True,
+    help="Save content images under assets/<post-id>/ (Hugo: beside the post in its bundle) "
+    "and link them there; an image that cannot be saved keeps its remote URL (with a warning).",
+)
 
-def images_option(fn: Any) -> Any:
-    return click.option(
-        "--images",
-        is_flag=True,
-        help="Save content images under assets/<post-id>/ (Hugo: beside the post in its bundle) "
-        "and link them there; an image that cannot be saved keeps its remote URL (with a warning).",
-    )(fn)
-
-
-def embeds_option(fn: Any) -> Any:
-    return click.option(
-        "--embeds/--no-embeds",
-        default=True,
-        show_default=True,
-        help="Fetch what each embed shows: gists archived as code, videos, tweets and pens "
-        "linked at their real URL. --no-embeds makes no such request (only what the page says "
-        "is used; other embeds stay links to Medium's copy).",
-    )(fn)
+embeds_option = click.option(
+    "--embeds/--no-embeds",
+    default=True,
+    show_default=True,
+    help="Fetch what each embed shows: gists archived as code, videos, tweets and pens "
+    "linked at their real URL. --no-embeds makes no such request (only what the page says "
+    "is used; other embeds stay links to Medium's copy).",
+)
 
 
 def finite_rate(ctx: click.Context, param: click.Parameter, value: float) -> float:
@@ -91,24 +93,25 @@ def finite_rate(ctx: click.Context, param: click.Parameter, value: float) -> flo
     return value
 
 
-def batch_options(fn: Any) -> Any:
-    """``--jobs`` and ``--rate``, shared by the batch commands (import, sync)."""
-    fn = click.option(
-        "--rate",
-        type=click.FloatRange(min=0, min_open=True),
-        callback=finite_rate,
-        default=DEFAULT_RATE,
-        show_default=True,
-        help="At most this many requests per second to any one host.",
-    )(fn)
-    return click.option(
+#: ``--jobs`` and ``--rate``, shared by the batch commands (import, sync).
+batch_options = _stacked(
+    click.option(
         "-j",
         "--jobs",
         type=click.IntRange(1, 64),
         default=4,
         show_default=True,
         help="Posts fetched at once (one connection pool shared by all workers).",
-    )(fn)
+    ),
+    click.option(
+        "--rate",
+        type=click.FloatRange(min=0, min_open=True),
+        callback=finite_rate,
+        default=DEFAULT_RATE,
+        show_default=True,
+        help="At most this many requests per second to any one host.",
+    ),
+)
 
 
 def _remember_http(ctx: click.Context, param: click.Parameter, value: Any) -> None:
@@ -116,20 +119,9 @@ def _remember_http(ctx: click.Context, param: click.Parameter, value: Any) -> No
         ctx.meta.setdefault(_HTTP_META, {})[param.name] = value
 
 
-def http_options(fn: Any) -> Any:
-    """``--cookies`` and ``--user-agent`` (also from the environment), for `make_session`."""
-    fn = click.option(
-        "--user-agent",
-        "user_agent",
-        metavar="UA",
-        envvar="MEDIUM_ARCHIVE_USER_AGENT",
-        show_envvar=True,
-        expose_value=False,
-        callback=_remember_http,
-        help="Send this User-Agent (use the browser's own with its cookies: Cloudflare's "
-        "clearance cookie is bound to it).",
-    )(fn)
-    return click.option(
+#: ``--cookies`` and ``--user-agent`` (also from the environment), for `make_session`.
+http_options = _stacked(
+    click.option(
         "--cookies",
         "cookies",
         metavar="FILE",
@@ -139,7 +131,19 @@ def http_options(fn: Any) -> Any:
         callback=_remember_http,
         help="Send the cookies of this Netscape cookies.txt file (exported from a browser), "
         "each only to its own site: a member's login, Cloudflare's cf_clearance.",
-    )(fn)
+    ),
+    click.option(
+        "--user-agent",
+        "user_agent",
+        metavar="UA",
+        envvar="MEDIUM_ARCHIVE_USER_AGENT",
+        show_envvar=True,
+        expose_value=False,
+        callback=_remember_http,
+        help="Send this User-Agent (use the browser's own with its cookies: Cloudflare's "
+        "clearance cookie is bound to it).",
+    ),
+)
 
 
 def make_session(ctx: click.Context, **kwargs: Any) -> Any:
@@ -171,18 +175,6 @@ def gist_base() -> str:
     """Where gist requests go instead of https://gist.github.com: the environment variable
     MEDIUM_ARCHIVE_GIST_BASE, read once per command (for tests against a local server)."""
     return os.environ.get("MEDIUM_ARCHIVE_GIST_BASE", "").strip()
-
-
-
-def _stacked(*options: Callable[[Any], Any]) -> Callable[[Any], Any]:
-    """One decorator applying click options in the order given (as in ``--help``)."""
-
-    def decorate(fn: Any) -> Any:
-        for option in reversed(options):
-            fn = option(fn)
-        return fn
-
-    return decorate
 
 
 def json_option(what: str) -> Callable[[Any], Any]:
