@@ -234,13 +234,7 @@ def post_json(
     if html_or_refused and is_challenge_page(decode_body(data[:_CHALLENGE_SCAN_BYTES])):
         raise _blocked(url, status)
     if status >= 400:
-        attempts = _attempts(response)
-        tried = f" after {attempts} attempts" if attempts > 1 else ""
-        raise FetchError(
-            f"{url}: HTTP {status} {_reason(response)}{tried}; {_status_hint(status)}",
-            url=url,
-            status=status,
-        )
+        raise _http_error(url, response)
     return Blob(url, response.url, status, content_type, data, headers_in)
 
 
@@ -335,9 +329,15 @@ def _check_status(url: str, response: requests.Response, max_bytes: int) -> None
         head = _read_head(response, min(max_bytes, _CHALLENGE_SCAN_BYTES))
         if is_challenge_page(decode_body(head, response.headers.get("content-type", ""))):
             raise _blocked(url, status)
+    raise _http_error(url, response)
+
+
+def _http_error(url: str, response: requests.Response) -> FetchError:
+    """The error for an HTTP error status, saying how often it was tried and what to do."""
+    status = response.status_code
     attempts = _attempts(response)
     tried = f" after {attempts} attempts" if attempts > 1 else ""
-    raise FetchError(
+    return FetchError(
         f"{url}: HTTP {status} {_reason(response)}{tried}; {_status_hint(status)}",
         url=url,
         status=status,
