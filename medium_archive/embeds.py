@@ -17,7 +17,7 @@ import weakref
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 from . import fetch
 from .document import Code, Document, Embed
@@ -31,6 +31,7 @@ from .embedtargets import (
     target_of_url,
 )
 from .errors import FetchError, MediumArchiveError, PostGone
+from .hosts import host_of
 
 #: The largest gist file (and gist .js, media page) read; larger ones keep the link.
 MAX_EMBED_BYTES = 2 * 1024 * 1024
@@ -116,7 +117,7 @@ class EmbedResolver:
         return text
 
     def _call(self, url: str, request: Callable[[], Any]) -> Any:
-        host = _hostname(url)
+        host = host_of(url)
         with self._lock:
             down = self._down.get(host)
         if down:
@@ -166,13 +167,6 @@ class EmbedResolver:
             # every post that meets it (and keep those posts' pages alive), across threads.
             raise _bare(result)
         return result
-
-
-def _hostname(url: str) -> str:
-    try:
-        return urlsplit(url).hostname or ""
-    except ValueError:
-        return ""
 
 
 def _bare(exc: MediumArchiveError) -> MediumArchiveError:
