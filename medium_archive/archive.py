@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from . import embeds, fetch, frontmatter, images, markdown
+from . import decode, embeds, fetch, frontmatter, images, markdown
 from .errors import ExtractError, MediumArchiveError, NotAPost, PostGone, SiteNotWritable
 from .extract import extract_post
 from .model import Post
@@ -99,7 +99,7 @@ class Loaded:
 def read_saved_page(path: Path) -> str:
     """The text of a saved page: UTF-8 (with or without BOM), else the charset the page declares."""
     data = path.read_bytes()
-    return fetch.decode_body(data, "")
+    return decode.decode_body(data, "")
 
 
 def load_post(

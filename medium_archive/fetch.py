@@ -1,56 +1,54 @@
-"""The network: the one module that imports requests.
+"""The network: fetching, and turning a response into a value or a domain error.
 
-Owns the HTTP session (browser-like headers, urllib3 retries with backoff, connection pool),
-per-host politeness shared by all worker threads (``HostLimiter``), and turning a response into a
-small value (``Page`` for HTML and feeds, ``Blob`` for images) or into one of the domain errors
-(``FetchError``, ``PostGone``, ``Blocked``) with a one-line message. It never parses HTML and never
-writes files.
+With session.py (how the session is built and paced) and cookies.py this is the network layer,
+the only code that imports requests. This module turns a response into a small value (``Page``
+for HTML and feeds, ``Blob`` for images, text for a gist) or into one of the domain errors
+(``FetchError``, ``PostGone``, ``Blocked``) with a one-line message, each download within its
+deadline. Bodies are decoded by decode.py. It never parses HTML and never writes files.
+
+The session's public names (`make_session`, `HostLimiter`, `load_cookies` …) are re-exported
+here: callers need only this module.
 """
 
 from __future__ import annotations
 
-import codecs
 import contextlib
 import dataclasses
-import http.cookiejar
-import io
 import json
 import math
 import socket
 import ssl
-import threading
 import time
-import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from http import HTTPStatus
-from types import TracebackType
-from typing import TYPE_CHECKING, Any
-from urllib.parse import urljoin, urlsplit
+from typing import Any
+from urllib.parse import urljoin
 
 import requests
 import urllib3.exceptions as u3
-from requests.adapters import HTTPAdapter
-from urllib3.connectionpool import ConnectionPool, HTTPConnectionPool, HTTPSConnectionPool
-from urllib3.response import BaseHTTPResponse
 from urllib3.util.retry import Retry
 
 from .challenge import is_challenge_page
-from .errors import Blocked, CookieFileError, FetchError, PostGone
-
-if TYPE_CHECKING:
-    from bs4.dammit import EncodingDetector
-    from requests.sessions import _Settings
-    from typing_extensions import Self
-
-TOOL_NAME = "medium-archive"
-#: A current desktop Chrome string plus our name, so sites see a browser and admins see who we are.
-DEFAULT_USER_AGENT = (
-    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
-    f"Chrome/126.0.0.0 Safari/537.36 {TOOL_NAME}"
+from .cookies import load_cookies as load_cookies
+from .decode import decode_body, decode_text
+from .errors import Blocked, FetchError, PostGone
+from .session import DEFAULT_USER_AGENT as DEFAULT_USER_AGENT
+from .session import (
+    HTML_ACCEPT,
+    MAX_REDIRECTS,
+    DeadlinePassed,
+    current_deadline,
+    deadline_for,
+    download_deadline,
+    hostname,
+    is_challenge_header,
 )
-HTML_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+from .session import HostLimiter as HostLimiter
+from .session import PoliteRetry as PoliteRetry
+from .session import make_session as make_session
+
 FEED_ACCEPT = (
     "application/rss+xml,application/atom+xml,application/xml;q=0.9,text/xml;q=0.9,"
     "text/html;q=0.5,*/*;q=0.1"
@@ -60,18 +58,10 @@ JSON_ACCEPT = "application/json"
 #: A gist's .js embed or raw file (embeds.py).
 TEXT_ACCEPT = "text/plain,application/javascript,text/javascript;q=0.9,*/*;q=0.5"
 
+#: Seconds to connect and seconds of silence while reading, per request; the whole download
+#: is bounded by its deadline (session.DEFAULT_DEADLINE).
 DEFAULT_TIMEOUT: tuple[float, float] = (10, 30)
-#: The longest one download (a page, a feed, an image) may take in all, from its first byte
-#: sent: retries, redirects and the body included. ``DEFAULT_TIMEOUT`` bounds each silence; this
-#: bounds a server that drips a byte at a time. Set per session (``make_session(deadline=…)``)
-#: or per call.
-DEFAULT_DEADLINE = 60.0
 MAX_BYTES = 10 * 1024 * 1024
-MAX_REDIRECTS = 10
-#: Statuses urllib3 retries (with backoff, honouring Retry-After).
-RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
-#: The longest Retry-After we honour; longer ones are cut to this so a batch never hangs for hours.
-MAX_RETRY_AFTER = 120.0
 
 HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 XML_TYPES = frozenset(
@@ -82,11 +72,6 @@ _GONE_STATUSES = frozenset({404, 410})
 _CHUNK = 64 * 1024
 #: How much of an error page (403/429/503) is read to look for a challenge.
 _CHALLENGE_SCAN_BYTES = 256 * 1024
-
-#: Labels browsers decode as windows-1252 (WHATWG Encoding Standard), not as Latin-1.
-_WINDOWS_1252_LABELS = frozenset(
-    {"iso-8859-1", "iso8859-1", "latin-1", "latin1", "us-ascii", "ascii"}
-)
 
 
 @dataclass(frozen=True)
@@ -124,432 +109,6 @@ class Blob:
     not_modified: bool = False
 
 
-# --- politeness -------------------------------------------------------------------------------
-
-
-class HostLimiter:
-    """Per-host pacing shared by every thread using one session.
-
-    ``wait(host)`` blocks until a request to ``host`` may start: at most ``rate`` starts per second
-    per host, across all threads. ``penalize(host, seconds)`` holds every worker for that host
-    (a 429 or Retry-After seen by one worker slows all of them). ``rate=math.inf`` only applies
-    penalties.
-    """
-
-    def __init__(self, rate: float) -> None:
-        if not rate > 0:
-            raise ValueError(f"rate must be more than 0 requests per second, not {rate!r}")
-        self.rate = rate
-        self._interval = 0.0 if math.isinf(rate) else 1.0 / rate
-        self._lock = threading.Lock()
-        self._next_start: dict[str, float] = {}
-
-    def wait(self, host: str) -> float:
-        """Block until a request to ``host`` may start; return the seconds waited."""
-        key = _host_key(host)
-        waited = 0.0
-        while True:
-            with self._lock:
-                now = time.monotonic()
-                start = self._next_start.get(key, now)
-                if start <= now:
-                    self._next_start[key] = now + self._interval
-                    return waited
-                delay = start - now
-            # Re-checked after sleeping: a penalty may have arrived meanwhile.
-            time.sleep(delay)
-            waited += delay
-
-    def penalize(self, host: str, seconds: float) -> None:
-        """Hold every request to ``host`` until ``seconds`` from now (never shortens a wait)."""
-        if seconds <= 0:
-            return
-        key = _host_key(host)
-        with self._lock:
-            until = time.monotonic() + seconds
-            self._next_start[key] = max(self._next_start.get(key, until), until)
-
-    def __getstate__(self) -> dict[str, Any]:
-        state = self.__dict__.copy()
-        del state["_lock"]
-        return state
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__dict__.update(state)
-        self._lock = threading.Lock()
-
-
-def _hostname(url: str) -> str:
-    try:
-        return urlsplit(url).hostname or ""
-    except ValueError:
-        return ""
-
-
-def _host_key(host: str) -> str:
-    key = host.strip("[]").lower()
-    return key[4:] if key.startswith("www.") else key
-
-
-class _DeadlinePassed(u3.TimeoutError):
-    """The download's total deadline passed (raised inside urllib3, so it ends the retries)."""
-
-
-class _Deadline:
-    """The total time one download may take, from its first request to its last byte.
-
-    Started by the first request of the download (time spent queueing for the host limiter
-    before it does not count). When it passes, a timer shuts down the sockets of the download's
-    requests, so a read blocked on a dripping server ends at once; `PoliteRetry` then gives up.
-    """
-
-    def __init__(self, seconds: float) -> None:
-        self.seconds = seconds
-        self.expired = False
-        self.started = 0.0
-        self._lock = threading.Lock()
-        self._connections: list[Any] = []
-        self._timer: threading.Timer | None = None
-        self._finished = False
-
-    def remaining(self) -> float:
-        if not self.started:
-            return self.seconds
-        return self.seconds - (time.monotonic() - self.started)
-
-    def attach(self, conn: Any) -> None:
-        """A request of this download is about to use ``conn``: start the clock, watch it."""
-        with self._lock:
-            if self.expired:
-                raise _DeadlinePassed(f"the {self.seconds:g} s deadline passed")
-            self._connections.append(conn)
-            if self._timer is None and not math.isinf(self.seconds):
-                self.started = time.monotonic()
-                self._timer = threading.Timer(self.seconds, self.expire)
-                self._timer.daemon = True
-                self._timer.start()
-
-    def expire(self) -> None:
-        with self._lock:
-            if self._finished:
-                return
-            self.expired = True
-            for conn in self._connections:
-                sock = getattr(conn, "sock", None)
-                if sock is not None:
-                    with contextlib.suppress(OSError):
-                        sock.shutdown(socket.SHUT_RDWR)
-
-    def finish(self) -> None:
-        with self._lock:
-            self._finished = True
-            self._connections.clear()
-            if self._timer is not None:
-                self._timer.cancel()
-
-
-#: The deadline of the download this thread is running, if any.
-_current = threading.local()
-
-
-def _current_deadline() -> _Deadline | None:
-    deadline: _Deadline | None = getattr(_current, "deadline", None)
-    return deadline
-
-
-class _DeadlineMixin:
-    """Connection pools that show each connection they use to the thread's `_Deadline`."""
-
-    def _make_request(self, conn: Any, *args: Any, **kwargs: Any) -> Any:
-        deadline = _current_deadline()
-        if deadline is not None:
-            deadline.attach(conn)
-        return super()._make_request(conn, *args, **kwargs)  # type: ignore[misc]
-
-
-class _HTTPPool(_DeadlineMixin, HTTPConnectionPool):
-    pass
-
-
-class _HTTPSPool(_DeadlineMixin, HTTPSConnectionPool):
-    pass
-
-
-class PoliteRetry(Retry):
-    """urllib3 ``Retry`` that reports 429 / Retry-After to a ``HostLimiter`` and waits through it.
-
-    ``increment`` penalizes the host (so all workers back off) and does not retry a Cloudflare
-    challenge; ``sleep`` waits for the limiter, so every retry is paced like a first request.
-    ``new()`` (used by urllib3 for every copy) carries ``limiter`` and ``host`` along.
-    """
-
-    def __init__(
-        self, *args: Any, limiter: HostLimiter | None = None, host: str = "", **kwargs: Any
-    ) -> None:
-        super().__init__(*args, **kwargs)
-        self.limiter = limiter
-        self.host = host
-
-    def new(self, **kw: Any) -> Self:
-        kw.setdefault("limiter", self.limiter)
-        kw.setdefault("host", self.host)
-        return super().new(**kw)
-
-    def increment(
-        self,
-        method: str | None = None,
-        url: str | None = None,
-        response: BaseHTTPResponse | None = None,
-        error: Exception | None = None,
-        _pool: ConnectionPool | None = None,
-        _stacktrace: TracebackType | None = None,
-    ) -> Self:
-        host = (_pool.host if _pool is not None else None) or self.host
-        deadline = _current_deadline()
-        if deadline is not None and deadline.expired:  # no retry past the deadline
-            passed = _DeadlinePassed(f"the {deadline.seconds:g} s deadline passed")
-            raise u3.MaxRetryError(_pool, url or "", passed)  # type: ignore[arg-type]
-        if response is not None:
-            if _is_challenge_header(response.headers.get("cf-mitigated")):
-                # Retrying a bot check only annoys it; urllib3 returns this response as final.
-                reason = u3.ResponseError("bot challenge, not retried")
-                raise u3.MaxRetryError(_pool, url or "", reason)  # type: ignore[arg-type]
-            if self.limiter is not None and host:
-                self.limiter.penalize(host, self._penalty(response))
-        new = super().increment(method, url, response, error, _pool, _stacktrace)
-        new.host = host
-        return new
-
-    def get_retry_after(self, response: BaseHTTPResponse) -> float | None:
-        try:
-            seconds = super().get_retry_after(response)
-        except u3.InvalidHeader:
-            return None
-        return None if seconds is None else min(seconds, MAX_RETRY_AFTER)
-
-    def sleep(self, response: BaseHTTPResponse | None = None) -> None:
-        deadline = _current_deadline()
-        if deadline is not None:
-            wait = self.get_backoff_time()
-            if response is not None and self.respect_retry_after_header:
-                wait = max(wait, self.get_retry_after(response) or 0.0)
-            if wait >= deadline.remaining():  # the retry could not finish in time
-                deadline.expire()
-                reason = _DeadlinePassed(f"the {deadline.seconds:g} s deadline would pass")
-                raise u3.MaxRetryError(None, self.host, reason)  # type: ignore[arg-type]
-        if self.limiter is None:
-            super().sleep(response)
-            return
-        told = response is not None and self.respect_retry_after_header
-        if not (told and response is not None and self.get_retry_after(response)):
-            time.sleep(self.get_backoff_time())  # this worker's own backoff
-        self.limiter.wait(self.host)  # includes any penalty increment() recorded
-
-    def _penalty(self, response: BaseHTTPResponse) -> float:
-        """Seconds every worker for this host should hold off after ``response``."""
-        if self.respect_retry_after_header:
-            retry_after = self.get_retry_after(response)
-            if retry_after:
-                return retry_after
-        if response.status == 429:
-            return float(min(self.backoff_factor * 2 ** len(self.history), self.backoff_max))
-        return 0.0
-
-
-class _PoliteAdapter(HTTPAdapter):
-    """Sends every request (each redirect hop too) through the retry's ``HostLimiter``, over
-    connection pools that answer to the download's deadline."""
-
-    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
-        super().init_poolmanager(*args, **kwargs)
-        self.poolmanager.pool_classes_by_scheme = {"http": _HTTPPool, "https": _HTTPSPool}
-
-    def send(
-        self, request: requests.PreparedRequest, *args: Any, **kwargs: Any
-    ) -> requests.Response:
-        retry = self.max_retries
-        if isinstance(retry, PoliteRetry) and retry.limiter is not None:
-            retry.limiter.wait(_hostname(request.url or ""))
-        return super().send(request, *args, **kwargs)
-
-
-def _cookie_policy() -> http.cookiejar.CookiePolicy:
-    """As browsers do: a cookie set without a domain (a "host-only" cookie: FALSE in the second
-    column of cookies.txt) goes to its own host only, not to that host's subdomains too."""
-    strict = http.cookiejar.DefaultCookiePolicy.DomainStrictNonDomain
-    return http.cookiejar.DefaultCookiePolicy(strict_ns_domain=strict)
-
-
-class _Session(requests.Session):
-    """A `requests.Session` that reads the environment's proxy and CA settings once per host.
-
-    requests looks them up on every request (``HTTP_PROXY``, ``NO_PROXY``, ``REQUESTS_CA_BUNDLE``
-    …), about a millisecond each time; a batch of thousands of posts asks the same few hosts, and
-    the environment does not change while it runs.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        #: Seconds one download may take in all (see `DEFAULT_DEADLINE`); ``math.inf``: none.
-        self.deadline = DEFAULT_DEADLINE
-        self._environment: dict[tuple[Any, ...], _Settings] = {}
-        self._environment_lock = threading.Lock()
-
-    def prepare_request(self, request: requests.Request) -> requests.PreparedRequest:
-        """The request, its cookies chosen by `_cookie_policy` (requests merges the session's
-        cookies into a jar of its own, with the lax default policy, for the request and its
-        redirects: that jar gets the strict policy and the Cookie header is made again)."""
-        prepared = super().prepare_request(request)
-        jar = getattr(prepared, "_cookies", None)  # the jar the request and its redirects use
-        if isinstance(jar, http.cookiejar.CookieJar) and len(jar):
-            jar.set_policy(_cookie_policy())
-            prepared.headers.pop("Cookie", None)
-            prepared.prepare_cookies(jar)
-        return prepared
-
-    def merge_environment_settings(
-        self, url: Any, proxies: Any, stream: Any, verify: Any, cert: Any
-    ) -> _Settings:
-        if proxies or not self.trust_env:
-            return super().merge_environment_settings(url, proxies, stream, verify, cert)
-        parts = urlsplit(url)
-        key = (parts.scheme, parts.hostname, parts.port, stream, verify, cert)
-        with self._environment_lock:
-            settings = self._environment.get(key)
-        if settings is None:
-            settings = super().merge_environment_settings(url, proxies, stream, verify, cert)
-            with self._environment_lock:
-                self._environment[key] = settings
-        merged = settings.copy()
-        merged["proxies"] = dict(settings["proxies"])
-        return merged
-
-
-def make_session(
-    *,
-    user_agent: str = DEFAULT_USER_AGENT,
-    retries: int = 3,
-    backoff: float = 0.5,
-    pool_size: int = 10,
-    limiter: HostLimiter | None = None,
-    cookies: http.cookiejar.CookieJar | None = None,
-    deadline: float | None = None,
-) -> requests.Session:
-    """A session for fetching Medium: browser-like headers, retries with backoff, pooling.
-
-    Share one session (and so one ``limiter``) between the worker threads of a batch;
-    ``pool_size`` should be at least the number of workers. Without a ``limiter`` requests are
-    not paced, but a 429 / Retry-After still holds back every thread using this session.
-    ``cookies`` (from `load_cookies`) are sent only to the hosts and paths they belong to.
-    ``deadline``: the seconds one download may take in all (`DEFAULT_DEADLINE`).
-    """
-    retry = PoliteRetry(
-        total=retries,
-        backoff_factor=backoff,
-        status_forcelist=RETRY_STATUSES,
-        # POST too: the only POSTs are read-only GraphQL queries (`post_json`), safe to repeat.
-        allowed_methods=frozenset({"GET", "HEAD", "POST"}),
-        respect_retry_after_header=True,
-        raise_on_status=False,
-        limiter=limiter if limiter is not None else HostLimiter(math.inf),
-    )
-    adapter = _PoliteAdapter(pool_connections=pool_size, pool_maxsize=pool_size, max_retries=retry)
-    session = _Session()
-    session.deadline = DEFAULT_DEADLINE if deadline is None else deadline
-    session.mount("https://", adapter)
-    session.mount("http://", adapter)
-    session.max_redirects = MAX_REDIRECTS
-    session.headers.update(
-        {"User-Agent": user_agent, "Accept": HTML_ACCEPT, "Accept-Language": "en-US,en;q=0.9"}
-    )
-    session.cookies.set_policy(_cookie_policy())
-    if cookies is not None:
-        session.cookies.update(cookies)  # copies each cookie with its domain, path and flags
-    return session
-
-
-# --- cookies ----------------------------------------------------------------------------------
-
-_NETSCAPE_HEADER = "# Netscape HTTP Cookie File\n"
-_HTTPONLY_PREFIX = "#HttpOnly_"
-
-
-def load_cookies(path: str) -> http.cookiejar.MozillaCookieJar:
-    """The cookies of a Netscape ``cookies.txt`` file (what browser cookie-export extensions,
-    curl and yt-dlp write), read by the standard library's `MozillaCookieJar`.
-
-    Lenient where exporters differ: the header line may be missing, lines may end in CRLF, a
-    domain's "include subdomains" flag may disagree with its leading dot, and an expiry of 0
-    means a session cookie (sent, not expired). Raises `CookieFileError` with a one-line message
-    that names the file and a line number, never a cookie's name or value.
-    """
-    where = f"--cookies {path}"
-    try:
-        with open(path, encoding="utf-8-sig", errors="replace", newline="") as fh:
-            text = fh.read(MAX_BYTES + 1)
-    except IsADirectoryError:
-        raise CookieFileError(f"{where}: a folder, not a cookies.txt file") from None
-    except OSError as exc:
-        reason = exc.strerror or type(exc).__name__
-        raise CookieFileError(f"{where}: cannot read the file ({reason})") from None
-    if len(text) > MAX_BYTES:
-        raise CookieFileError(f"{where}: over {_size(MAX_BYTES)}; not a cookies.txt file")
-    lines = [_NETSCAPE_HEADER]
-    for number, line in enumerate(text.splitlines(), start=1):
-        fixed = _cookie_line(line, number, where)
-        if fixed:
-            lines.append(fixed + "\n")
-    if len(lines) == 1:
-        raise CookieFileError(
-            f"{where}: holds no cookies; export them in the Netscape cookies.txt format"
-        )
-    jar = http.cookiejar.MozillaCookieJar()
-    try:
-        # The documented load() takes only a file name; this is what it runs on the open file.
-        # Its warning on an unexpected error would print a traceback: the error says it all.
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            jar._really_load(  # type: ignore[attr-defined]
-                io.StringIO("".join(lines)), path, True, True
-            )
-    except (http.cookiejar.LoadError, ValueError) as exc:  # never show the line: a secret
-        raise CookieFileError(f"{where}: not a valid Netscape cookies.txt file") from exc
-    for cookie in jar:
-        if cookie.expires == 0:  # exporters write 0 for a browser-session cookie
-            cookie.expires = None
-            cookie.discard = True
-    return jar
-
-
-def _cookie_line(line: str, number: int, where: str) -> str:
-    """One line of a cookies file made regular for `MozillaCookieJar`, or "" to skip it."""
-    stripped = line.strip()
-    if not stripped or (stripped.startswith("#") and not stripped.startswith(_HTTPONLY_PREFIX)):
-        return ""
-    prefix = ""
-    body = line.rstrip("\r\n")
-    if body.startswith(_HTTPONLY_PREFIX):
-        prefix, body = _HTTPONLY_PREFIX, body[len(_HTTPONLY_PREFIX) :]
-    fields = body.split("\t")
-    if len(fields) != 7:
-        hint = (
-            "a JSON cookie export? export in the Netscape cookies.txt format"
-            if stripped[:1] in "[{"
-            else "a cookie line has 7 tab-separated fields"
-        )
-        raise CookieFileError(f"{where}: line {number} is not a cookie line ({hint})")
-    domain, _flag, path, secure, expires, name, value = fields
-    if not domain.strip() or not path.startswith("/"):
-        raise CookieFileError(f"{where}: line {number} has no domain or no path")
-    expires = expires.strip()
-    whole = expires.split(".", 1)[0].lstrip("-")
-    if expires and not (whole.isdigit() and len(whole) <= 15):
-        raise CookieFileError(f"{where}: line {number} has an expiry that is not a number")
-    flag = "TRUE" if domain.startswith(".") else "FALSE"
-    secure = "TRUE" if secure.strip().upper() == "TRUE" else "FALSE"
-    return prefix + "\t".join((domain.strip(), flag, path, secure, expires, name, value))
-
-
 # --- fetching ---------------------------------------------------------------------------------
 
 
@@ -574,7 +133,7 @@ def fetch_page(
     """
     accept = FEED_ACCEPT if accept_xml else HTML_ACCEPT
     with (
-        _translated_errors(url, timeout, _deadline_for(session, deadline)),
+        _translated_errors(url, timeout, deadline_for(session, deadline)),
         _get(session, url, accept, timeout, etag, last_modified) as response,
     ):
         headers = _lowered(response)
@@ -620,7 +179,7 @@ def fetch_bytes(
     """
     hooks = _redirect_hooks(url, redirect_refusal) if redirect_refusal is not None else None
     with (
-        _translated_errors(url, timeout, _deadline_for(session, deadline)),
+        _translated_errors(url, timeout, deadline_for(session, deadline)),
         _get(session, url, IMAGE_ACCEPT, timeout, etag, last_modified, hooks) as response,
     ):
         headers = _lowered(response)
@@ -658,13 +217,13 @@ def post_json(
     """
     body = json.dumps(payload).encode("utf-8")
     headers = {"Accept": JSON_ACCEPT, "Content-Type": "application/json"}
-    with _translated_errors(url, timeout, _deadline_for(session, None)):
+    with _translated_errors(url, timeout, deadline_for(session, None)):
         response = session.post(url, data=body, headers=headers, timeout=timeout, stream=True)
         try:
             headers_in = _lowered(response)
             content_type = headers_in.get("content-type", "")
             status = response.status_code
-            if _is_challenge_header(response.headers.get("cf-mitigated")):
+            if is_challenge_header(response.headers.get("cf-mitigated")):
                 raise _blocked(url, status)
             data = _read_head(response, max_bytes) if status >= 400 else b""
             if status < 400:
@@ -675,13 +234,7 @@ def post_json(
     if html_or_refused and is_challenge_page(decode_body(data[:_CHALLENGE_SCAN_BYTES])):
         raise _blocked(url, status)
     if status >= 400:
-        attempts = _attempts(response)
-        tried = f" after {attempts} attempts" if attempts > 1 else ""
-        raise FetchError(
-            f"{url}: HTTP {status} {_reason(response)}{tried}; {_status_hint(status)}",
-            url=url,
-            status=status,
-        )
+        raise _http_error(url, response)
     return Blob(url, response.url, status, content_type, data, headers_in)
 
 
@@ -695,45 +248,13 @@ def fetch_text(
     """Fetch a text resource of any type (a gist's ``.js`` embed, a raw gist file), decoded
     with the header's charset, else UTF-8. Same errors as ``fetch_page``."""
     with (
-        _translated_errors(url, timeout, _deadline_for(session, None)),
+        _translated_errors(url, timeout, deadline_for(session, None)),
         _get(session, url, TEXT_ACCEPT, timeout, None, None) as response,
     ):
         _check_status(url, response, max_bytes)
         data = _read_body(url, response, max_bytes)
         content_type = response.headers.get("content-type", "")
-    if data[:3] == codecs.BOM_UTF8:
-        data = data[3:]
-    return data.decode(_usable_encoding(_header_charset(content_type)) or "utf-8", errors="replace")
-
-
-def decode_body(data: bytes, content_type: str = "") -> str:
-    """Decode an HTML/XML body: BOM, else header charset, else ``<meta>``/``<?xml>``, else UTF-8.
-
-    A BOM is checked first because it is unambiguous (the WHATWG order); Latin-1 labels decode as
-    windows-1252 as browsers do; undecodable bytes become U+FFFD instead of failing. The BOM and
-    the declared encoding are found by Beautiful Soup's `EncodingDetector`, imported only for a
-    body that may start with a BOM or comes without a charset header (so a batch of pages
-    served with one, the usual case, never loads Beautiful Soup).
-    """
-    if data[:1] in _BOM_LEADS:
-        data, bom_encoding = _encoding_detector().strip_byte_order_mark(data)
-        if bom_encoding:
-            return data.decode(bom_encoding, errors="replace")
-    encoding = _usable_encoding(_header_charset(content_type))
-    if not encoding:
-        declared = _encoding_detector().find_declared_encoding(data, is_html=True)
-        encoding = _usable_encoding(declared) or "utf-8"
-    return data.decode(encoding, errors="replace")
-
-
-#: First bytes of the byte-order marks Beautiful Soup knows (UTF-8, UTF-16 and UTF-32).
-_BOM_LEADS = (b"\xef", b"\xfe", b"\xff", b"\x00")
-
-
-def _encoding_detector() -> type[EncodingDetector]:
-    from bs4.dammit import EncodingDetector  # noqa: PLC0415 - a costly import, rarely needed
-
-    return EncodingDetector
+    return decode_text(data, content_type)
 
 
 @contextmanager
@@ -794,7 +315,7 @@ def _validators(headers: dict[str, str], etag: str | None = None) -> tuple[str |
 
 def _check_status(url: str, response: requests.Response, max_bytes: int) -> None:
     status = response.status_code
-    if _is_challenge_header(response.headers.get("cf-mitigated")):
+    if is_challenge_header(response.headers.get("cf-mitigated")):
         raise _blocked(url, status)
     if status in _GONE_STATUSES:
         raise PostGone(
@@ -808,9 +329,15 @@ def _check_status(url: str, response: requests.Response, max_bytes: int) -> None
         head = _read_head(response, min(max_bytes, _CHALLENGE_SCAN_BYTES))
         if is_challenge_page(decode_body(head, response.headers.get("content-type", ""))):
             raise _blocked(url, status)
+    raise _http_error(url, response)
+
+
+def _http_error(url: str, response: requests.Response) -> FetchError:
+    """The error for an HTTP error status, saying how often it was tried and what to do."""
+    status = response.status_code
     attempts = _attempts(response)
     tried = f" after {attempts} attempts" if attempts > 1 else ""
-    raise FetchError(
+    return FetchError(
         f"{url}: HTTP {status} {_reason(response)}{tried}; {_status_hint(status)}",
         url=url,
         status=status,
@@ -849,7 +376,7 @@ def _read_body(url: str, response: requests.Response, max_bytes: int) -> bytes:
         raise _too_large(url, f"is {_size(int(declared))}", max_bytes)
     chunks: list[bytes] = []
     total = 0
-    deadline = _current_deadline()
+    deadline = current_deadline()
     for chunk in response.iter_content(_CHUNK):
         total += len(chunk)
         if total > max_bytes:
@@ -858,7 +385,7 @@ def _read_body(url: str, response: requests.Response, max_bytes: int) -> bytes:
         if deadline is not None and deadline.expired:
             break
     if deadline is not None and deadline.expired:  # the body may look complete: it is cut
-        raise _DeadlinePassed(f"the {deadline.seconds:g} s deadline passed")
+        raise DeadlinePassed(f"the {deadline.seconds:g} s deadline passed")
     return b"".join(chunks)
 
 
@@ -898,10 +425,6 @@ def _blocked(url: str, status: int) -> Blocked:
     )
 
 
-def _is_challenge_header(value: str | None) -> bool:
-    return value is not None and value.strip().lower() == "challenge"
-
-
 def _reason(response: requests.Response) -> str:
     try:
         return HTTPStatus(response.status_code).phrase
@@ -918,34 +441,7 @@ def _media_type(content_type: str) -> str:
     return content_type.split(";", 1)[0].strip().lower()
 
 
-def _header_charset(content_type: str) -> str | None:
-    for param in content_type.split(";")[1:]:
-        name, _, value = param.partition("=")
-        if name.strip().lower() == "charset":
-            return value.strip().strip("\"'")
-    return None
-
-
-def _usable_encoding(label: str | None) -> str | None:
-    """A Python codec name for a charset label, or None when it is missing or unknown."""
-    if not label:
-        return None
-    label = label.strip().lower()
-    if label in _WINDOWS_1252_LABELS:
-        return "cp1252"
-    try:
-        return codecs.lookup(label).name
-    except LookupError:
-        return None
-
-
 # --- errors -----------------------------------------------------------------------------------
-
-
-def _deadline_for(session: Any, seconds: float | None) -> float:
-    if seconds is None:
-        seconds = getattr(session, "deadline", DEFAULT_DEADLINE)
-    return float(seconds) if seconds and seconds > 0 else math.inf
 
 
 @contextmanager
@@ -954,20 +450,15 @@ def _translated_errors(
 ) -> Iterator[None]:
     """Run one download within ``deadline`` seconds in all; turn requests/urllib3 exceptions
     into a ``FetchError`` with a one-line message."""
-    watch = _Deadline(deadline)
-    outer = _current_deadline()
-    _current.deadline = watch
-    started = time.monotonic()
-    try:
-        yield
-    except (requests.RequestException, u3.HTTPError) as exc:
-        if watch.expired or any(isinstance(e, _DeadlinePassed) for e in _causes(exc)):
-            raise FetchError(_deadline_message(url, deadline), url=url) from exc
-        elapsed = time.monotonic() - started
-        raise FetchError(describe_error(url, exc, timeout, elapsed), url=url) from exc
-    finally:
-        watch.finish()
-        _current.deadline = outer
+    with download_deadline(deadline) as watch:
+        started = time.monotonic()
+        try:
+            yield
+        except (requests.RequestException, u3.HTTPError) as exc:
+            if watch.expired or any(isinstance(e, DeadlinePassed) for e in _causes(exc)):
+                raise FetchError(_deadline_message(url, deadline), url=url) from exc
+            elapsed = time.monotonic() - started
+            raise FetchError(describe_error(url, exc, timeout, elapsed), url=url) from exc
 
 
 def _deadline_message(url: str, seconds: float) -> str:
@@ -988,7 +479,7 @@ def describe_error(
         return any(isinstance(e, kinds) for e in chain)
 
     connect_s, read_s = timeout if isinstance(timeout, tuple) else (timeout, timeout)
-    where = _hostname(url) or url
+    where = hostname(url) or url
     if has(requests.exceptions.TooManyRedirects):
         return f"{url}: more than {MAX_REDIRECTS} redirects; open it in a browser to check"
     if has(

@@ -288,11 +288,6 @@ def find_existing(folder: Path, stem: str, url_ext: str) -> Path | None:
     return None
 
 
-def image_type(content_type: str, data: bytes) -> str | None:
-    """The image media type of a response, or None when it is not one to save."""
-    return checked_image(content_type, data)[0]
-
-
 def checked_image(content_type: str, data: bytes) -> tuple[str | None, str]:
     """The media type to save a response as, from its bytes; or None and why not.
 

@@ -26,11 +26,12 @@ from medium_archive import embeds
 from medium_archive.cli import cli
 from medium_archive.codelang import lang_for_filename, normalize_lang
 from medium_archive.document import Code, Document, Embed, Paragraph, Run
-from medium_archive.embeds import (
-    EmbedResolver,
+from medium_archive.embeds import EmbedResolver, resolve_embeds
+from medium_archive.embedtargets import (
+    media_id_of,
+    offline_target,
     parse_gist_js,
     parse_media_page,
-    resolve_embeds,
     target_of_thumbnail,
     target_of_url,
 )
@@ -717,7 +718,7 @@ def page_embeds(html: str) -> dict[str, tuple[str, str]]:
 
     def add(key: str, url: str, thumbnail: str) -> None:
         old_url, old_thumb = found.get(key, ("", ""))
-        if embeds.target_of_url(url) is None:
+        if target_of_url(url) is None:
             url = old_url or url
         found[key] = (url, thumbnail or old_thumb)
 
@@ -725,7 +726,7 @@ def page_embeds(html: str) -> dict[str, tuple[str, str]]:
         attrs = {k.lower(): v.replace("&amp;", "&") for k, v in _ATTR_RE.findall(tag)}
         src = attrs.get("src", "") if "/media/" in attrs.get("src", "") else ""
         src = src or attrs.get("data-src", "") or attrs.get("src", "")
-        media = attrs.get("data-media-id") or embeds.media_id_of(src)
+        media = attrs.get("data-media-id") or media_id_of(src)
         if media:
             add(media, src, attrs.get("data-thumbnail", ""))
         elif "embedly.com/widgets" in src:
@@ -753,7 +754,7 @@ def test_count_corpus_embeds_resolvable_offline(corpus: Path) -> None:
         found = page_embeds(path.read_text(encoding="utf-8", errors="replace"))
         if not found:
             continue
-        known = sum(embeds.offline_target(url, thumb) is not None for url, thumb in found.values())
+        known = sum(offline_target(url, thumb) is not None for url, thumb in found.values())
         offline += known
         needs += len(found) - known
         lines.append(f"  {path.relative_to(corpus / 'pages')}: {known}/{len(found)} offline")

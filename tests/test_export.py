@@ -22,11 +22,10 @@ from medium_archive.model import MEDIUM_PUBLISHER, Author, Post
 from medium_archive.sources.export import (
     iter_export,
     looks_like_export,
-    node_text,
-    norm_space,
     parse_export_post,
     parse_profile,
 )
+from medium_archive.sources.markup import node_text, norm_space
 
 EXPORT_FIXTURES = FIXTURES / "export"
 

@@ -15,8 +15,9 @@ from conftest import FIXTURES, html_of, load_truth, truth_files
 
 from medium_archive.errors import Blocked, InvalidInput, SourceError
 from medium_archive.model import MEDIUM_PUBLISHER
-from medium_archive.sources.export import node_text, norm_space, parse_export_post
+from medium_archive.sources.export import parse_export_post
 from medium_archive.sources.feed import Feed, feed_url_for, item_to_post, parse_feed
+from medium_archive.sources.markup import node_text, norm_space
 
 FEED_FIXTURES = FIXTURES / "feed"
 

@@ -20,12 +20,12 @@ from conftest import LocalHTTPServer
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
+from medium_archive.decode import decode_body
 from medium_archive.errors import Blocked, FetchError, PostGone
 from medium_archive.fetch import (
     DEFAULT_USER_AGENT,
     HostLimiter,
     PoliteRetry,
-    decode_body,
     fetch_bytes,
     fetch_page,
     make_session,

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from medium_archive import fetch
+from medium_archive import session as http_session
 from medium_archive.errors import FetchError
 from medium_archive.fetch import fetch_bytes, fetch_page, make_session
 
@@ -170,7 +170,7 @@ def test_the_cli_reports_a_dripping_server_in_one_line(
     dripper: list[Dripper], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     url = serve(dripper, Dripper(head("text/html; charset=utf-8")))
-    monkeypatch.setattr(fetch, "DEFAULT_DEADLINE", 1.0)
+    monkeypatch.setattr(http_session, "DEFAULT_DEADLINE", 1.0)
     from medium_archive.cli import cli
 
     result = CliRunner().invoke(cli, ["archive", url, "--site", str(tmp_path / "blog")])

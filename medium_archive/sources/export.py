@@ -35,8 +35,9 @@ from .. import body
 from ..dates import iso_from_text
 from ..errors import ExtractError, MediumArchiveError, NotAPost, SourceError
 from ..model import MEDIUM_PUBLISHER, Author, Post
-from ..text import is_truncation, norm
+from ..text import is_truncation
 from ..urls import POST_ID_RE, post_id_from_url, strip_tracking
+from .markup import has_class, node_text
 
 ExportKind = Literal["post", "draft", "response", "other", "error"]
 
@@ -68,34 +69,6 @@ _ARTICLE_RE = re.compile(r"<article\b[^>]*\bclass\s*=\s*[\"']?[^\"'>]*\bh-entry\
 _BODY_FIELD_RE = re.compile(r"\bdata-field\s*=\s*[\"']?body\b", re.I)
 _P_NAME_RE = re.compile(r"\bclass\s*=\s*[\"']?[^\"'>]*\bp-name\b", re.I)
 _FILENAME_ID_RE = re.compile(r"-([0-9a-f]{8,12})\.html?$")
-_BLOCK_TAGS = frozenset(
-    {
-        "p",
-        "div",
-        "section",
-        "h1",
-        "h2",
-        "h3",
-        "h4",
-        "h5",
-        "h6",
-        "li",
-        "ul",
-        "ol",
-        "blockquote",
-        "pre",
-        "figure",
-        "figcaption",
-        "header",
-        "footer",
-        "article",
-        "hr",
-        "table",
-        "tr",
-        "td",
-    }
-)
-_SKIP_TAGS = frozenset({"script", "style", "noscript", "button"})
 _TEXT_BLOCK_TAGS = ("p", "h1", "h2", "h3", "h4", "li", "blockquote", "pre")
 
 
@@ -112,53 +85,6 @@ class ExportItem:
     post: Post | None
     source: str
     error: str = ""
-
-
-# --- text helpers (shared with feed.py) --------------------------------------------------------
-
-
-#: Entities decoded, odd spaces made plain, whitespace runs collapsed, trimmed.
-norm_space = norm
-
-
-def node_text(node: Any) -> str:
-    """The visible text of an element: inline markup dropped without a separator, blocks and
-    ``<br>`` separated by a space, scripts and buttons ignored; normalised by `norm_space`.
-    "" for None."""
-    if node is None:
-        return ""
-    parts: list[str] = []
-    _collect_text(node, parts, top=True)
-    return norm_space("".join(parts))
-
-
-def _collect_text(node: Any, parts: list[str], *, top: bool = False) -> None:
-    tag = node.tag if isinstance(node.tag, str) else ""
-    if tag in _SKIP_TAGS:
-        if not top and node.tail:
-            parts.append(node.tail)
-        return
-    block = tag in _BLOCK_TAGS or tag == "br"
-    if block:
-        parts.append(" ")
-    if node.text and tag:
-        parts.append(node.text)
-    for child in node:
-        _collect_text(child, parts)
-    if block:
-        parts.append(" ")
-    if not top and node.tail:
-        parts.append(node.tail)
-
-
-def has_class(name: str) -> str:
-    """XPath predicate body: the element's class attribute holds the word ``name``."""
-    return f"contains(concat(' ', normalize-space(@class), ' '), ' {name} ')"
-
-
-#: An ISO 8601 instant as ``YYYY-MM-DDTHH:MM:SS.mmmZ`` (UTC), or "" when unreadable or out of
-#: range.
-iso_utc = iso_from_text
 
 
 # --- one post file ------------------------------------------------------------------------------
@@ -216,7 +142,7 @@ def _parse_export_post(html: str, filename: str, author: Author | None) -> Expor
         and _starts_text(p_name, parts.first_block)
     )
     kind: ExportKind = "draft" if draft else "response" if response else "post"
-    if not draft and not iso_utc(footer.published):  # "2020-13-45", past year 9999 in UTC…
+    if not draft and not iso_from_text(footer.published):  # "2020-13-45", past year 9999 in UTC…
         reason = f"its publication date {footer.published[:40]!r} is not a real date"
         return ExportItem(kind="error", post=None, source=filename, error=f"{filename}: {reason}")
     post = Post(
@@ -224,7 +150,7 @@ def _parse_export_post(html: str, filename: str, author: Author | None) -> Expor
         url=url,
         title=title,
         body=body.normalize_fragment(parts.html, url),
-        date_published=iso_utc(footer.published),
+        date_published=iso_from_text(footer.published),
         subtitle=subtitle,
         description=node_text(_first(doc.xpath("//section[@data-field='description']"))),
         authors=_authors(footer, author),

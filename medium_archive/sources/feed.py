@@ -37,7 +37,7 @@ from ..errors import Blocked, ExtractError, InvalidInput, SourceError
 from ..model import MEDIUM_PUBLISHER, Author, Post, Publisher
 from ..text import is_truncation
 from ..urls import host, is_http_url, post_id_from_url, strip_tracking
-from .export import iso_utc, node_text, norm_space
+from .markup import node_text, norm_space
 
 FeedKind = Literal["user", "publication", "tag", "other"]
 
@@ -64,12 +64,10 @@ class Channel:
 
     kind: FeedKind
     title: str
-    description: str
     link: str
     self_url: str = ""
     image: str = ""
     generator: str = ""
-    last_build_date: str = ""
     author: Author | None = None
     publication: Publisher | None = None
     user_id: str = ""
@@ -276,12 +274,10 @@ def _read_channel(channel_el: Any, feed_url: str) -> Channel:
     return Channel(
         kind=kind,
         title=title,
-        description=norm_space(_child_text(channel_el, "description")),
         link=link,
         self_url=self_url,
         image=image,
         generator=_child_text(channel_el, "generator"),
-        last_build_date=_rfc822_to_iso(_child_text(channel_el, "lastBuildDate")),
         author=author,
         publication=publication,
         user_id=user_match.group(1) if user_match else "",
@@ -328,8 +324,8 @@ def _read_item(item_el: Any, channel: Channel) -> FeedItem | None:
         link=link,
         title=title,
         author=norm_space(_child_text(item_el, "dc:creator")),
-        date_published=_rfc822_to_iso(_child_text(item_el, "pubDate")),
-        date_modified="" if is_draft else iso_utc(updated_raw),
+        date_published=iso_from_text(_child_text(item_el, "pubDate")),
+        date_modified="" if is_draft else iso_from_text(updated_raw),
         tags=tags,
         has_full_content=bool(content),
         content_html=content,
@@ -338,11 +334,6 @@ def _read_item(item_el: Any, channel: Channel) -> FeedItem | None:
         is_draft=is_draft,
         publication=_item_publication(link, content, snippet, channel),
     )
-
-
-def _rfc822_to_iso(value: str) -> str:
-    """An RFC 822 (or ISO) date as FORMAT.md's UTC string; "" when unreadable or out of range."""
-    return iso_from_text(value)
 
 
 def _titled_by_text(title: str, content: str) -> bool:
