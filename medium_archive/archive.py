@@ -196,11 +196,12 @@ def archive_meta(loaded: Loaded) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class Prepared:
-    """A post rendered and ready to write: the CPU work done, nothing written yet.
+    """A post rendered and ready to write (a `store.RenderedPost`): the CPU work done, nothing
+    written yet.
 
-    Small and picklable, so batch imports can render in worker processes and write here. The
-    file text is made where it is rendered for ``rel_path`` (``text``), and made again at write
-    time only when the store settles another path (``sourcePath``).
+    Small and picklable, so imports can render in worker processes and write here. ``text`` is
+    the file at ``rel_path`` and ``content_hash`` its ``_archive.contentHash``, made once where
+    the post is rendered.
     """
 
     source: str
@@ -209,13 +210,8 @@ class Prepared:
     meta: dict[str, Any]
     body: str
     warnings: tuple[str, ...] = ()
-    text: str = ""  # the file text at ``rel_path``, when already made
-
-    def text_at(self, rel_path: str) -> str:
-        """The whole file text with ``sourcePath`` set to where it is written."""
-        if self.text and rel_path == self.rel_path:
-            return self.text
-        return frontmatter.dumps_with_hash({**self.meta, "sourcePath": rel_path}, self.body)
+    text: str = ""
+    content_hash: str = ""
 
 
 def prepare_post(loaded: Loaded, *, site: Site, options: Options, source: str) -> Prepared:
@@ -237,8 +233,8 @@ def prepare_post(loaded: Loaded, *, site: Site, options: Options, source: str) -
         archive=archive_meta(loaded),
         generator=site.generator,
     )
-    text = frontmatter.dumps_with_hash({**meta, "sourcePath": rel_path}, body)
-    return Prepared(source, post.id, rel_path, meta, body, post.warnings, text)
+    text, digest = frontmatter.dumps_hashed({**meta, "sourcePath": rel_path}, body)
+    return Prepared(source, post.id, rel_path, meta, body, post.warnings, text, digest)
 
 
 @functools.lru_cache(maxsize=8)
@@ -384,7 +380,7 @@ def parse_saved_or_load(
 
 def write_prepared(prepared: Prepared, *, site: Site) -> Outcome:
     """Write a rendered post; the file is found by post id and renamed if needed."""
-    result = site.write(prepared.post_id, prepared.rel_path, prepared.text_at, prepared.meta)
+    result = site.write_post(prepared)
     status = {
         "created": Status.ARCHIVED,
         "updated": Status.UPDATED,

@@ -61,6 +61,7 @@ __all__ = [
     "content_hash",
     "date_string",
     "dumps",
+    "dumps_hashed",
     "dumps_with_hash",
     "front_matter",
     "has_liquid",
@@ -570,13 +571,20 @@ def _with_archive(meta: Mapping[str, Any], archive: dict[str, Any]) -> dict[str,
 
 def dumps_with_hash(meta: Mapping[str, Any], body: str) -> str:
     """``dumps`` with ``_archive.contentHash`` set to the hash of the resulting text."""
+    return dumps_hashed(meta, body)[0]
+
+
+def dumps_hashed(meta: Mapping[str, Any], body: str) -> tuple[str, str]:
+    """``dumps`` with ``_archive.contentHash`` set to the hash of the resulting text, and that
+    hash."""
     archive = dict(meta.get("_archive") or {})
     archive["contentHash"] = HASH_PREFIX + "0" * 64  # placeholder: the line is not hashed
     draft = _with_archive(meta, archive)
     text = dumps(draft, body)
     # The placeholder and the hash are plain scalars of one length: swap the line, dump once.
     line = f"\n  contentHash: {archive['contentHash']}\n"
-    archive["contentHash"] = content_hash(text)
+    digest = content_hash(text)
+    archive["contentHash"] = digest
     if text.count(line) == 1:
-        return text.replace(line, f"\n  contentHash: {archive['contentHash']}\n")
-    return dumps(draft, body)
+        return text.replace(line, f"\n  contentHash: {digest}\n"), digest
+    return dumps(draft, body), digest

@@ -29,11 +29,11 @@ import threading
 from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from . import dates, urls
 from .errors import SiteNotWritable, StoreError
-from .frontmatter import date_string, load_meta, split
+from .frontmatter import date_string, dumps_hashed, load_meta, split
 from .model import Post
 
 __all__ = [
@@ -76,10 +76,26 @@ INDEX_KEYS = frozenset(
     }
 )
 _FILE_MODE = 0o644
-#: The ``_archive.contentHash`` line `frontmatter.dumps_with_hash` writes.
-_CONTENT_HASH_LINE_RE = re.compile(r"\n  contentHash: (sha256:[0-9a-f]{64})\n")
 
 WriteStatus = Literal["created", "updated", "unchanged"]
+
+
+class RenderedPost(Protocol):
+    """A post rendered for the site (`archive.Prepared`): its file text at ``rel_path`` and
+    that text's ``contentHash``, and the front matter and body it was dumped from."""
+
+    @property
+    def post_id(self) -> str: ...
+    @property
+    def rel_path(self) -> str: ...
+    @property
+    def meta(self) -> Mapping[str, Any]: ...
+    @property
+    def body(self) -> str: ...
+    @property
+    def text(self) -> str: ...
+    @property
+    def content_hash(self) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -523,48 +539,60 @@ class Site:
         """The text of a post file in the site (`read_post_text`)."""
         return read_post_text(self.resolve(rel_path))
 
-    def write(
-        self,
-        post_id: str,
-        rel_path: str,
-        text: str | Callable[[str], str],
-        meta: Mapping[str, Any] | None = None,
-    ) -> WriteResult:
-        """Write a post's file at ``rel_path`` (or its ``-<post-id>`` variant); see module doc.
-
-        ``text`` may be a function of the path finally chosen, so that a file that had to move to
-        its ``-<post-id>`` variant still names its own path (``sourcePath``). ``meta``, when
-        given, is the front matter ``text`` was dumped from: the index entry is taken from it
-        instead of parsing the text again (its ``contentHash`` is read from the text).
-        """
+    def write(self, post_id: str, rel_path: str, text: str) -> WriteResult:
+        """Write a post's file text at ``rel_path`` (or its ``-<post-id>`` variant); see module
+        doc. The index entry is read back from ``text``."""
         with self._lock:
-            by_id = self._index()
-            existing = by_id.get(post_id)
+            existing = self._index().get(post_id)
             target, path = self._free_path(post_id, rel_path)
-            if callable(text):
-                text = text(target)
-            data = text.encode("utf-8")
-            if existing is not None and existing.path == target and _same_bytes(path, data):
-                return WriteResult("unchanged", target)
-            if self.before_first_write is not None:
-                hook, self.before_first_write = self.before_first_write, None
-                hook()
-            try:
-                path.parent.mkdir(parents=True, exist_ok=True)
-            except OSError as exc:
-                raise write_error(exc, path.parent) from None
-            write_atomic(path, data)
-            previous = existing.path if existing is not None and existing.path != target else None
-            if previous is not None:
-                old = self.resolve(previous)
-                with contextlib.suppress(FileNotFoundError):
-                    old.unlink()
-                if old.name == BUNDLE_INDEX and path.name == BUNDLE_INDEX:
-                    _carry_bundle(old.parent, path.parent)
-                self._by_path.pop(previous, None)
-            self._remember(post_id, target, text, meta)
-            status: WriteStatus = "created" if existing is None else "updated"
-            return WriteResult(status, target, previous)
+            result = self._put(existing, target, path, text)
+            if result.status != "unchanged":
+                self._remember(post_id, target, _index_meta_of(text))
+            return result
+
+    def write_post(self, post: RenderedPost) -> WriteResult:
+        """Write a rendered post (`RenderedPost`) at its path (or its ``-<post-id>`` variant,
+        when another post or file holds it: then the file is dumped again, naming its own path
+        in ``sourcePath``). The index entry comes from its front matter and hash."""
+        with self._lock:
+            existing = self._index().get(post.post_id)
+            target, path = self._free_path(post.post_id, post.rel_path)
+            text, digest = post.text, post.content_hash
+            if target != post.rel_path:
+                text, digest = dumps_hashed({**post.meta, "sourcePath": target}, post.body)
+            result = self._put(existing, target, path, text)
+            if result.status != "unchanged":
+                archive = {**dict(post.meta.get("_archive") or {}), "contentHash": digest}
+                kept = {k: post.meta[k] for k in INDEX_KEYS if k in post.meta}
+                self._remember(post.post_id, target, {**kept, "_archive": archive})
+            return result
+
+    def _put(
+        self, existing: ArchivedFile | None, target: str, path: Path, text: str
+    ) -> WriteResult:
+        """Write ``text`` at ``target`` (under the lock), the post's old file removed when it
+        moved; unchanged bytes are left alone."""
+        data = text.encode("utf-8")
+        if existing is not None and existing.path == target and _same_bytes(path, data):
+            return WriteResult("unchanged", target)
+        if self.before_first_write is not None:
+            hook, self.before_first_write = self.before_first_write, None
+            hook()
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise write_error(exc, path.parent) from None
+        write_atomic(path, data)
+        previous = existing.path if existing is not None and existing.path != target else None
+        if previous is not None:
+            old = self.resolve(previous)
+            with contextlib.suppress(FileNotFoundError):
+                old.unlink()
+            if old.name == BUNDLE_INDEX and path.name == BUNDLE_INDEX:
+                _carry_bundle(old.parent, path.parent)
+            self._by_path.pop(previous, None)
+        status: WriteStatus = "created" if existing is None else "updated"
+        return WriteResult(status, target, previous)
 
     def _free_path(self, post_id: str, rel_path: str) -> tuple[str, Path]:
         """``rel_path``, or its ``-<post-id>`` variant when another post (or file) holds it, and
@@ -581,23 +609,18 @@ class Site:
             raise StoreError(f"{suffixed}: already holds another file; move it away and retry")
         return suffixed, path
 
-    def _remember(
-        self, post_id: str, rel_path: str, text: str, meta: Mapping[str, Any] | None = None
-    ) -> None:
+    def _remember(self, post_id: str, rel_path: str, meta: Mapping[str, Any]) -> None:
         assert self._by_id is not None
-        if meta is not None:
-            archive = dict(meta.get("_archive") or {})
-            found = _CONTENT_HASH_LINE_RE.search(text)
-            if found:
-                archive["contentHash"] = found.group(1)
-            meta = {**{k: meta[k] for k in INDEX_KEYS if k in meta}, "_archive": archive}
-        else:
-            try:  # only the keys the index keeps: parsing all of it is most of a write's CPU
-                meta = _load_keys(split(text)[0], INDEX_KEYS)
-            except StoreError:
-                meta = {}
         self._by_id[post_id] = archived_file(post_id, rel_path, meta)
         self._by_path[rel_path] = post_id
+
+
+def _index_meta_of(text: str) -> dict[str, Any]:
+    """The keys the index keeps of file text (parsing all of it is most of a write's CPU)."""
+    try:
+        return _load_keys(split(text)[0], INDEX_KEYS)
+    except StoreError:
+        return {}
 
 
 #: A Markdown image or ``<img src>`` whose target is a relative path (a bundle's own file).

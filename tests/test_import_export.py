@@ -22,10 +22,11 @@ from conftest import FIXTURES, load_truth
 from pytest_httpserver import HTTPServer
 from test_jekyll import jekyll_build, new_site, require_jekyll, squeeze, visible_text
 
-from medium_archive.accounts import AccountSettings, import_export, source_kind
+from medium_archive.accounts import import_export, source_kind
 from medium_archive.archive import Status
 from medium_archive.cli import cli
 from medium_archive.fetch import make_session
+from medium_archive.pipeline import Settings
 from medium_archive.store import Site
 
 ACCOUNT = "enkiv2"
@@ -242,7 +243,7 @@ def test_enrich_adds_live_metadata_and_keeps_the_export_elsewhere(
             zip_path,
             site=site,
             session=session,
-            settings=AccountSettings(jobs=2, enrich=True),
+            settings=Settings(jobs=2, enrich=True),
             live_url=lambda post: httpserver.url_for(f"/p/{post.id}"),
         )
     )
