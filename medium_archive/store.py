@@ -32,7 +32,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any, Literal, Protocol
 
 from . import dates, urls
-from .errors import SiteNotWritable, StoreError
+from .errors import FrontMatterError, SiteNotWritable, StoreError
 from .frontmatter import date_string, dumps_hashed, load_meta, split
 from .model import Post
 
@@ -217,7 +217,7 @@ def _load_keys(yaml_text: str, keys: Collection[str]) -> dict[str, Any]:
     """The top-level ``keys`` of front-matter YAML: just their blocks parsed when that is safe."""
     selected = _select_top_level(yaml_text, keys)
     if selected is not None:
-        with contextlib.suppress(StoreError):
+        with contextlib.suppress(FrontMatterError):
             return load_meta(selected)
     return {k: v for k, v in load_meta(yaml_text).items() if k in keys}
 
@@ -506,7 +506,7 @@ class Site:
                     if self.is_hugo and _not_yaml_front_matter(path):
                         continue  # TOML/JSON front matter (hugo new): the user's own page
                     meta = read_front_matter(path, INDEX_KEYS)
-                except (StoreError, OSError, UnicodeDecodeError) as exc:
+                except (StoreError, FrontMatterError, OSError, UnicodeDecodeError) as exc:
                     problems.append(Problem(rel, _one_line(exc)))
                     continue
                 post_id = post_id_of(meta)
@@ -619,7 +619,7 @@ def _index_meta_of(text: str) -> dict[str, Any]:
     """The keys the index keeps of file text (parsing all of it is most of a write's CPU)."""
     try:
         return _load_keys(split(text)[0], INDEX_KEYS)
-    except StoreError:
+    except FrontMatterError:
         return {}
 
 
