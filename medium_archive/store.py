@@ -11,7 +11,9 @@ Two layouts (``Site.generator``, detected by `detect_generator` unless given):
 renames a post's file when its date or slug changes, gives a second post with the same date and
 slug a ``-<post-id>`` suffix, and leaves a file untouched (mtime kept) when its bytes would not
 change. Every write is atomic (temp file in the same directory, fsync, ``os.replace``) and no
-path outside the root is ever written. This module never fetches, parses HTML or renders posts.
+path outside the root is ever written. This module never fetches or parses HTML; a rendered
+post's file text is dumped again only when another post holds its path (``sourcePath`` then
+names the ``-<post-id>`` variant). Reading post files for the index is siteindex.py's.
 
 Thread safety: one lock per `Site` covers the index, the collision decision and the write
 itself, so concurrent writers of different posts (batch import threads) never pick the same
@@ -26,24 +28,44 @@ import os
 import re
 import tempfile
 import threading
-from collections.abc import Callable, Collection, Iterator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any, Literal, Protocol
 
 from . import dates, urls
 from .errors import FrontMatterError, SiteNotWritable, StoreError
-from .frontmatter import date_string, dumps_hashed, load_meta, split
+from .frontmatter import dumps_hashed
 from .model import Post
+from .siteindex import (
+    INDEX_KEYS,
+    MAX_POST_BYTES,
+    ArchivedFile,
+    Problem,
+    archived_file,
+    index_meta_of,
+    not_yaml_front_matter,
+    one_line,
+    post_id_of,
+    read_front_matter,
+    read_post_text,
+)
 
 __all__ = [
     "GENERATORS",
+    "INDEX_KEYS",
+    "MAX_POST_BYTES",
     "ArchivedFile",
     "Generator",
     "Problem",
+    "RenderedPost",
     "Site",
     "WriteResult",
     "detect_generator",
+    "post_path",
+    "archived_file",
+    "post_id_of",
+    "read_front_matter",
     "read_post_text",
     "write_atomic",
     "write_error",
@@ -62,19 +84,6 @@ HUGO_CONFIGS = ("hugo.toml", "hugo.yaml", "hugo.yml", "hugo.json")
 HUGO_LEGACY_CONFIGS = ("config.toml", "config.yaml", "config.yml", "config.json")
 #: File name endings scanned as posts (Jekyll's Markdown and HTML posts).
 POST_SUFFIXES = (".md", ".markdown", ".html")
-#: The top-level keys the index keeps (see `ArchivedFile`).
-INDEX_KEYS = frozenset(
-    {
-        "identifier",
-        "url",
-        "canonical_url",
-        "isBasedOnUrl",
-        "title",
-        "datePublished",
-        "dateModified",
-        "_archive",
-    }
-)
 _FILE_MODE = 0o644
 
 WriteStatus = Literal["created", "updated", "unchanged"]
@@ -99,28 +108,6 @@ class RenderedPost(Protocol):
 
 
 @dataclass(frozen=True)
-class ArchivedFile:
-    """One archived post as the index sees it: its file and key front-matter values."""
-
-    post_id: str
-    path: str
-    is_based_on_url: str = ""
-    url: str = ""
-    title: str = ""
-    date_published: str = ""
-    date_modified: str = ""
-    archive: Mapping[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class Problem:
-    """A file the index could not read: its relative path and a one-line reason."""
-
-    path: str
-    message: str
-
-
-@dataclass(frozen=True)
 class WriteResult:
     """What ``Site.write`` did: created, updated (maybe renamed from previous_path) or unchanged."""
 
@@ -133,10 +120,6 @@ class WriteResult:
 FATAL_WRITE_ERRNOS = frozenset(
     {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM}
 )
-#: Existing post files larger than this are not read (no post comes near it); they are left alone.
-MAX_POST_BYTES = 32 << 20
-
-
 def write_error(exc: OSError, path: Path | str) -> StoreError:
     """A write's `OSError` as one line: `SiteNotWritable` when no other write can succeed."""
     reason = exc.strerror or str(exc) or type(exc).__name__
@@ -147,26 +130,6 @@ def write_error(exc: OSError, path: Path | str) -> StoreError:
             f"cannot write {path}: {reason}; make the site writable and run again"
         )
     return StoreError(f"cannot write {path}: {reason}")
-
-
-def read_post_text(path: Path) -> str:
-    """The text of an existing post file, or `StoreError` (one line) when it is no text post:
-    unreadable, larger than `MAX_POST_BYTES`, binary (NUL bytes) or not UTF-8. Never changes it."""
-    try:
-        with open(path, "rb") as fh:
-            data = fh.read(MAX_POST_BYTES + 1)
-    except OSError as exc:
-        raise StoreError(f"cannot read the file ({exc.strerror or exc})") from None
-    if len(data) > MAX_POST_BYTES:
-        raise StoreError(
-            f"over {MAX_POST_BYTES >> 20} MB: too large to be a post file; left alone"
-        )
-    if b"\0" in data:
-        raise StoreError("a binary file (NUL bytes), not a post; left alone")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise StoreError(f"not UTF-8 text (bad byte at offset {exc.start}); left alone") from None
 
 
 def write_atomic(path: Path, data: bytes) -> None:
@@ -199,123 +162,6 @@ def _write_atomic(path: Path, data: bytes) -> None:
                 os.unlink(tmp_name)
 
 
-def read_front_matter(path: Path, keys: Collection[str] | None = None) -> dict[str, Any]:
-    """The front matter of a file, reading only up to its closing ``---`` line.
-
-    With ``keys``, only those top-level keys are returned: when the YAML is plainly laid out (every
-    line at column 0 a ``key:`` line, a ``- `` item or a comment, and no quoted scalar continued
-    on an unindented line) just their blocks are parsed, which is several times faster; any doubt
-    or error falls back to parsing the whole front matter.
-    """
-    yaml_text = _front_matter_text(path)
-    if keys is None:
-        return load_meta(yaml_text)
-    return _load_keys(yaml_text, keys)
-
-
-def _load_keys(yaml_text: str, keys: Collection[str]) -> dict[str, Any]:
-    """The top-level ``keys`` of front-matter YAML: just their blocks parsed when that is safe."""
-    selected = _select_top_level(yaml_text, keys)
-    if selected is not None:
-        with contextlib.suppress(FrontMatterError):
-            return load_meta(selected)
-    return {k: v for k, v in load_meta(yaml_text).items() if k in keys}
-
-
-_OPEN_RE = re.compile(r"\ufeff?---[ \t]*\r?\n")
-_CLOSE_RE = re.compile(r"^---[ \t]*(?:\r?\n|\r?$)", re.M)
-_CHUNK = 16384
-_MAX_FRONT_MATTER_CHARS = 1 << 20
-
-
-def _front_matter_text(path: Path) -> str:
-    """The text between the opening and closing ``---`` lines, read in chunks, body unread."""
-    with open(path, encoding="utf-8", newline="") as fh:
-        text = fh.read(_CHUNK)
-        opening = _OPEN_RE.match(text)
-        if opening is None:
-            raise StoreError("no front matter: the file does not start with a '---' line")
-        while True:
-            closing = _CLOSE_RE.search(text, opening.end())
-            if closing is not None and (closing.group(0).endswith("\n") or len(text) % _CHUNK):
-                return text[opening.end() : closing.start()]
-            more = fh.read(_CHUNK)
-            if not more or len(text) > _MAX_FRONT_MATTER_CHARS:
-                if closing is not None:
-                    return text[opening.end() : closing.start()]
-                raise StoreError("front matter is not closed: no second '---' line")
-            text += more
-
-
-_TOP_LINE_RE = re.compile(r"^(?![ \t#\r\n-])[^\n]+\n?", re.M)
-_KEY_LINE_RE = re.compile(r"([A-Za-z_][\w-]*):(?:[ \t]+([^\n]*?))?[ \t]*\r?\n?$")
-_BAD_DASH_RE = re.compile(r"^-(?![ \t\r\n]|$)", re.M)
-_CLOSED_QUOTE_RE = re.compile(
-    r"""(?:'(?:[^']|'')*'|"(?:[^"\\]|\\.)*")[ \t]*(?:#[^\n]*)?\s*$"""
-)
-
-
-def _select_top_level(yaml_text: str, keys: Collection[str]) -> str | None:
-    """The YAML of just the top-level ``keys`` blocks, or None when the layout is not plain."""
-    if _BAD_DASH_RE.search(yaml_text):
-        return None  # '---'-like or '-x' at column 0
-    tops = list(_TOP_LINE_RE.finditer(yaml_text))
-    head = yaml_text[: tops[0].start()] if tops else yaml_text
-    if any(line.strip() and not line.lstrip().startswith("#") for line in head.splitlines()):
-        return None  # content before the first key: not a plain mapping
-    out: list[str] = []
-    for i, top in enumerate(tops):
-        match = _KEY_LINE_RE.match(top.group(0))
-        if match is None:
-            return None
-        block_end = tops[i + 1].start() if i + 1 < len(tops) else len(yaml_text)
-        value = match.group(2) or ""
-        if value[:1] in ("[", "{") and not value.endswith(("]", "}")):
-            return None
-        if value[:1] in ("'", '"') and not _CLOSED_QUOTE_RE.match(value):
-            rest = yaml_text[top.start() + match.start(2) : block_end]
-            if not _CLOSED_QUOTE_RE.match(rest):
-                return None  # a quoted scalar continued at column 0: ambiguous
-        if match.group(1) in keys:
-            out.append(yaml_text[top.start() : block_end])
-    return "".join(out)
-
-
-def post_id_of(meta: Mapping[str, Any]) -> str | None:
-    """The post id of front matter: ``identifier``, else from ``url`` (``canonical_url`` in a
-    Hugo site, which has no ``url``), else ``isBasedOnUrl``."""
-    identifier = meta.get("identifier")
-    if isinstance(identifier, str) and urls.POST_ID_RE.match(identifier):
-        return identifier
-    for key in ("url", "canonical_url", "isBasedOnUrl"):
-        value = meta.get(key)
-        if isinstance(value, str) and value:
-            found = urls.post_id_from_url(value)
-            if found:
-                return found
-    return None
-
-
-def _text(meta: Mapping[str, Any], key: str) -> str:
-    value = date_string(meta.get(key))
-    return value if isinstance(value, str) else ""
-
-
-def archived_file(post_id: str, rel_path: str, meta: Mapping[str, Any]) -> ArchivedFile:
-    """The index entry of a file from its front matter."""
-    archive = meta.get("_archive")
-    return ArchivedFile(
-        post_id=post_id,
-        path=rel_path,
-        is_based_on_url=_text(meta, "isBasedOnUrl"),
-        url=_text(meta, "url") or _text(meta, "canonical_url"),
-        title=_text(meta, "title"),
-        date_published=_text(meta, "datePublished"),
-        date_modified=_text(meta, "dateModified"),
-        archive=dict(archive) if isinstance(archive, Mapping) else {},
-    )
-
-
 def _utc_day(date_published: str) -> str:
     day = dates.utc_day(date_published)
     if not day:
@@ -340,6 +186,18 @@ def with_suffix_id(rel_path: str, post_id: str) -> str:
     if path.name == BUNDLE_INDEX and path.parent.name:
         return str(path.parent.with_name(f"{path.parent.name}-{post_id}") / path.name)
     return str(path.with_name(f"{path.stem}-{post_id}{path.suffix}"))
+
+
+def post_path(post: Post, generator: Generator = "jekyll") -> str:
+    """The relative path a post belongs at, a pure function of the post: ``_posts/YYYY-MM-DD-
+    <slug>.md`` or ``_drafts/<slug>.md`` (Hugo: ``content/posts/<slug>/index.md``, drafts too).
+    """
+    slug = post_slug(post)
+    if generator == "hugo":
+        return f"{HUGO_POSTS_DIR}/{slug}/{BUNDLE_INDEX}"
+    if post.draft:
+        return f"{DRAFTS_DIR}/{slug}.md"
+    return f"{POSTS_DIR}/{_utc_day(post.date_published)}-{slug}.md"
 
 
 def detect_generator(root: Path) -> Generator:
@@ -401,14 +259,8 @@ class Site:
         return self.root / ASSETS_DIR / post_id
 
     def path_for(self, post: Post) -> str:
-        """The relative path a post belongs at: ``_posts/YYYY-MM-DD-<slug>.md`` or ``_drafts/…``
-        (Hugo: ``content/posts/<slug>/index.md``, drafts too)."""
-        slug = post_slug(post)
-        if self.is_hugo:
-            return f"{HUGO_POSTS_DIR}/{slug}/{BUNDLE_INDEX}"
-        if post.draft:
-            return f"{DRAFTS_DIR}/{slug}.md"
-        return f"{POSTS_DIR}/{_utc_day(post.date_published)}-{slug}.md"
+        """The relative path a post belongs at (`post_path`; reads nothing from disk)."""
+        return post_path(post, self.generator)
 
     def resolve(self, rel_path: str | os.PathLike[str]) -> Path:
         """The absolute path of a path inside the site; `StoreError` if it would leave the root."""
@@ -503,11 +355,11 @@ class Site:
             for path in self.post_files():
                 rel = path.relative_to(self.root).as_posix()
                 try:
-                    if self.is_hugo and _not_yaml_front_matter(path):
+                    if self.is_hugo and not_yaml_front_matter(path):
                         continue  # TOML/JSON front matter (hugo new): the user's own page
                     meta = read_front_matter(path, INDEX_KEYS)
                 except (StoreError, FrontMatterError, OSError, UnicodeDecodeError) as exc:
-                    problems.append(Problem(rel, _one_line(exc)))
+                    problems.append(Problem(rel, one_line(exc)))
                     continue
                 post_id = post_id_of(meta)
                 if post_id is None:
@@ -547,7 +399,7 @@ class Site:
             target, path = self._free_path(post_id, rel_path)
             result = self._put(existing, target, path, text)
             if result.status != "unchanged":
-                self._remember(post_id, target, _index_meta_of(text))
+                self._remember(post_id, target, index_meta_of(text))
             return result
 
     def write_post(self, post: RenderedPost) -> WriteResult:
@@ -615,26 +467,11 @@ class Site:
         self._by_path[rel_path] = post_id
 
 
-def _index_meta_of(text: str) -> dict[str, Any]:
-    """The keys the index keeps of file text (parsing all of it is most of a write's CPU)."""
-    try:
-        return _load_keys(split(text)[0], INDEX_KEYS)
-    except FrontMatterError:
-        return {}
-
-
 #: A Markdown image or ``<img src>`` whose target is a relative path (a bundle's own file).
 _RELATIVE_IMAGE_RE = re.compile(
     r"!\[[^\]\n]*\]\((?![a-z][a-z0-9+.-]*:|/|#)[^)\s]+\)"
     r"|<img [^>]*src=\"(?![a-z][a-z0-9+.-]*:|/)"
 )
-
-
-def _not_yaml_front_matter(path: Path) -> bool:
-    """True for a file whose front matter is TOML (``+++``) or JSON (``{``), not ours."""
-    with open(path, "rb") as fh:
-        head = fh.read(8).removeprefix(b"\xef\xbb\xbf")
-    return head.startswith((b"+++", b"{"))
 
 
 def _carry_bundle(old: Path, new: Path) -> None:
@@ -662,7 +499,3 @@ def _same_bytes(path: Path, data: bytes) -> bool:
     except FileNotFoundError:
         return False
 
-
-def _one_line(exc: BaseException) -> str:
-    text = str(exc).strip() or type(exc).__name__
-    return text.splitlines()[0]
