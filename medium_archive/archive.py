@@ -1,4 +1,7 @@
-"""The pipeline: one input (a post URL, a saved page, an export file) to one archived post.
+"""One post: an input (a post URL, a saved page, an export file) loaded, rendered and written.
+
+The stages every source's items go through are composed by pipeline.py (`pipeline.Runner`);
+the ``archive`` command's own inputs go through `archive_one` here.
 
 ``archive_one`` composes urls → fetch → extract → render (markdown + front matter) → store and
 returns an `Outcome`; it never prints and never raises for a per-post failure, so batch callers can
@@ -90,7 +93,6 @@ class Loaded:
     post: Post
     etag: str = ""
     last_modified: str = ""
-    not_modified: bool = False
     fetched_from: str = ""
     #: Embeds resolved over the network: ``_archive.embeds`` (media id → target, title, code).
     embeds: dict[str, Any] = field(default_factory=dict)

@@ -62,6 +62,7 @@ class ExitCode(enum.IntEnum):
 
     OK = 0
     FAILED = 1
+    USAGE = 2  # click's own usage errors: kept so that the README's table is checked
     INTERRUPTED = 130
 
 

@@ -12,7 +12,7 @@ site's own index for ``sync`` (sync.py). `run_items` runs their items through on
    live page adds);
 3. parse (decode, extract) and render in the parse worker processes when ``parse_processes`` > 0
    (CPU work that holds the GIL); a post with requests to make comes back to its fetching thread
-   for them in between:
+   for them in between;
 4. resolve embeds (``--embeds``; what an earlier run recorded otherwise) and save images
    (``--images``), in the fetching thread;
 5. ``sync`` only: compare with the archived file (``unchanged``, ``conflict``, dry runs);
