@@ -1,9 +1,8 @@
 """Reading a site's post files: the index entries (`ArchivedFile`) and what cannot be read.
 
 Owns reading a post file's front matter quickly (only up to its closing ``---``; with ``keys``,
-only those top-level blocks parsed when the YAML is plainly laid out), the post id a front
-matter names, and reading an existing post's text safely (size, binary, encoding). Never
-writes; `store.Site` builds its index from these.
+only those top-level blocks parsed when the YAML is plainly laid out), and the post id a front
+matter names. Never writes; `store.Site` builds its index from these.
 """
 
 from __future__ import annotations
@@ -53,31 +52,6 @@ class Problem:
 
     path: str
     message: str
-
-
-#: Existing post files larger than this are not read (no post comes near it); they are left alone.
-MAX_POST_BYTES = 32 << 20
-
-
-
-def read_post_text(path: Path) -> str:
-    """The text of an existing post file, or `StoreError` (one line) when it is no text post:
-    unreadable, larger than `MAX_POST_BYTES`, binary (NUL bytes) or not UTF-8. Never changes it."""
-    try:
-        with open(path, "rb") as fh:
-            data = fh.read(MAX_POST_BYTES + 1)
-    except OSError as exc:
-        raise StoreError(f"cannot read the file ({exc.strerror or exc})") from None
-    if len(data) > MAX_POST_BYTES:
-        raise StoreError(
-            f"over {MAX_POST_BYTES >> 20} MB: too large to be a post file; left alone"
-        )
-    if b"\0" in data:
-        raise StoreError("a binary file (NUL bytes), not a post; left alone")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise StoreError(f"not UTF-8 text (bad byte at offset {exc.start}); left alone") from None
 
 
 def read_front_matter(path: Path, keys: Collection[str] | None = None) -> dict[str, Any]:
@@ -197,7 +171,6 @@ def archived_file(post_id: str, rel_path: str, meta: Mapping[str, Any]) -> Archi
     )
 
 
-
 def index_meta_of(text: str) -> dict[str, Any]:
     """The keys the index keeps of file text (parsing all of it is most of a write's CPU)."""
     try:
@@ -211,7 +184,6 @@ def not_yaml_front_matter(path: Path) -> bool:
     with open(path, "rb") as fh:
         head = fh.read(8).removeprefix(b"\xef\xbb\xbf")
     return head.startswith((b"+++", b"{"))
-
 
 
 def one_line(exc: BaseException) -> str:

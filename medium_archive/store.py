@@ -39,7 +39,6 @@ from .frontmatter import dumps_hashed
 from .model import Post
 from .siteindex import (
     INDEX_KEYS,
-    MAX_POST_BYTES,
     ArchivedFile,
     Problem,
     archived_file,
@@ -48,7 +47,6 @@ from .siteindex import (
     one_line,
     post_id_of,
     read_front_matter,
-    read_post_text,
 )
 
 __all__ = [
@@ -130,6 +128,30 @@ def write_error(exc: OSError, path: Path | str) -> StoreError:
             f"cannot write {path}: {reason}; make the site writable and run again"
         )
     return StoreError(f"cannot write {path}: {reason}")
+
+
+#: Existing post files larger than this are not read (no post comes near it); they are left alone.
+MAX_POST_BYTES = 32 << 20
+
+
+def read_post_text(path: Path) -> str:
+    """The text of an existing post file, or `StoreError` (one line) when it is no text post:
+    unreadable, larger than `MAX_POST_BYTES`, binary (NUL bytes) or not UTF-8. Never changes it."""
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read(MAX_POST_BYTES + 1)
+    except OSError as exc:
+        raise StoreError(f"cannot read the file ({exc.strerror or exc})") from None
+    if len(data) > MAX_POST_BYTES:
+        raise StoreError(
+            f"over {MAX_POST_BYTES >> 20} MB: too large to be a post file; left alone"
+        )
+    if b"\0" in data:
+        raise StoreError("a binary file (NUL bytes), not a post; left alone")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise StoreError(f"not UTF-8 text (bad byte at offset {exc.start}); left alone") from None
 
 
 def write_atomic(path: Path, data: bytes) -> None:
