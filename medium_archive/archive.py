@@ -246,14 +246,6 @@ def _site_at(site_root: str, generator: Generator | None = None) -> Site:
     return Site(Path(site_root), generator)
 
 
-def parse_saved(
-    source: str, site_root: str, options: Options, generator: Generator | None = None
-) -> Prepared:
-    """Read and render a saved file (pure CPU and reads; safe to run in a worker process)."""
-    site = _site_at(site_root, generator)
-    return prepare_post(load_saved(source), site=site, options=options, source=source)
-
-
 def prepare_at(
     loaded: Loaded,
     site_root: str,
@@ -334,50 +326,49 @@ def load_page(page: fetch.Page, source: str) -> Loaded:
     return load_fetched(text, page.final_url, source, *validators, checked=bool(page.raw))
 
 
-def parse_page(
-    page: fetch.Page,
-    source: str,
-    site_root: str,
-    options: Options,
-    generator: Generator | None = None,
-) -> Prepared:
-    """Decode, extract and render a fetched page (pure CPU; safe to run in a worker process)."""
-    loaded = load_page(page, source)
-    site = _site_at(site_root, generator)
-    return prepare_post(loaded, site=site, options=options, source=source)
-
-
 def needs_fetching(loaded: Loaded, options: Options) -> bool:
     """True when the post has requests to make before it is rendered: images to save
     (``--images``) or embeds that only the network can resolve."""
     return options.images or (options.embeds and embeds.needs_network(loaded.post.body))
 
 
-def parse_page_or_load(
+def parse_page(
     page: fetch.Page,
     source: str,
     site_root: str,
     options: Options,
     generator: Generator | None = None,
+    whole: bool = True,
 ) -> Prepared | Loaded:
-    """`parse_page`, unless the post `needs_fetching`: then the loaded post, for the fetching
-    thread to finish (safe to run in a worker process)."""
-    loaded = load_page(page, source)
-    if needs_fetching(loaded, options):
-        return loaded
-    site = _site_at(site_root, generator)
-    return prepare_post(loaded, site=site, options=options, source=source)
+    """Decode, extract and render a fetched page (pure CPU; safe to run in a worker process);
+    unless ``whole``, a post that `needs_fetching` comes back loaded, for the fetching thread to
+    finish."""
+    return _rendered(load_page(page, source), source, site_root, options, generator, whole)
 
 
-def parse_saved_or_load(
-    source: str, site_root: str, options: Options, generator: Generator | None = None
+def parse_saved(
+    source: str,
+    site_root: str,
+    options: Options,
+    generator: Generator | None = None,
+    whole: bool = True,
 ) -> Prepared | Loaded:
-    """`parse_saved`, unless the post `needs_fetching` (see `parse_page_or_load`)."""
-    loaded = load_saved(source)
-    if needs_fetching(loaded, options):
+    """Read and render a saved file (pure CPU and reads; safe to run in a worker process), as
+    `parse_page` does."""
+    return _rendered(load_saved(source), source, site_root, options, generator, whole)
+
+
+def _rendered(
+    loaded: Loaded,
+    source: str,
+    site_root: str,
+    options: Options,
+    generator: Generator | None,
+    whole: bool,
+) -> Prepared | Loaded:
+    if not whole and needs_fetching(loaded, options):
         return loaded
-    site = _site_at(site_root, generator)
-    return prepare_post(loaded, site=site, options=options, source=source)
+    return prepare_at(loaded, site_root, options, source, generator)
 
 
 def write_prepared(prepared: Prepared, *, site: Site) -> Outcome:

@@ -92,17 +92,13 @@ class Parser:
         return self.pool.submit(fn, *args).result()
 
     def saved(self, source: str, whole: bool) -> Prepared | Loaded:
-        args = (source, self.site_root, self.options, self.generator)
-        if whole:
-            return self._run(archive.parse_saved, *args)
-        return self._run(archive.parse_saved_or_load, *args)
+        args = (source, self.site_root, self.options, self.generator, whole)
+        return self._run(archive.parse_saved, *args)
 
     def fetched(self, page: fetch.Page, source: str, whole: bool) -> Prepared | Loaded:
         """The page decoded (when fetched undecoded), extracted and rendered."""
-        args = (page, source, self.site_root, self.options, self.generator)
-        if whole:
-            return self._run(archive.parse_page, *args)
-        return self._run(archive.parse_page_or_load, *args)
+        args = (page, source, self.site_root, self.options, self.generator, whole)
+        return self._run(archive.parse_page, *args)
 
     def loaded(self, page: fetch.Page, source: str) -> Loaded:
         """The page decoded and extracted, not rendered."""
