@@ -4,11 +4,11 @@ sources/account.py, streamed to the batch runner of URL lists; else, and for pub
 feed, with a warning that it holds only the 10 latest posts).
 
 Owns deciding what an ``import`` argument is (`source_kind`; `import_hint` tells ``archive``
-that it is a whole source), loading a feed (`load_feed`), and
-archiving each export post or feed item into an `Outcome` (`archive_export_item`,
-`archive_feed_item`), run over a whole source by `import_export` / `import_feed` with the same
-batch runner as URL lists. Drafts and responses are reported as skipped unless asked for; posts
-already in the site are skipped unless ``refresh``, so a second import writes nothing. With
+that it is a whole source), loading a feed (`load_feed`), and the adapters that make each export
+post or feed item a pipeline item (`export_work`, `feed_work`), run over a whole source by
+`import_export` / `import_feed` through the one pipeline (pipeline.py), as URL lists are.
+Drafts and responses are reported as skipped unless asked for; posts already in the site are
+skipped unless ``refresh``, so a second import writes nothing. With
 ``enrich`` each export post's live page adds what the export lacks (tags, publication, modified
 date, language, app links); when the page cannot be had the export's content is kept and a
 warning says so. Never prints; fetching goes through fetch.py.
@@ -20,24 +20,25 @@ import dataclasses
 import re
 import threading
 import zipfile
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 from urllib.parse import urlsplit
 
 from . import archive, fetch, hosts
-from .archive import Loaded, Options, Outcome, Status
-from .batch import DEFAULT_GRACE, Done, WriteGate, run_batch
+from .archive import Outcome, Status
+from .batch import DEFAULT_GRACE, Done
 from .errors import Blocked, MediumArchiveError, NotAPost, SourceError
-from .extract import extract_post
+from .items import FetchItem, ParsedItem, Work
 from .model import Post
+from .pipeline import DEFAULT_SETTINGS, Settings, _live_url, run_items
 from .sources import account as account_source
 from .sources.account import FEED_LIMIT_NOTE, AccountEntry, ListingError, ListingStopped
 from .sources.export import ExportItem, iter_export
 from .sources.feed import Feed, FeedItem, decode_feed, feed_url_for, item_to_post, parse_feed
 from .sources.urllist import clean_line
-from .store import ArchivedFile, Site
+from .store import Site
 from .urls import host, is_http_url, post_id_from_url, strip_tracking
 
 SourceKind = Literal["export", "feed", "list", "account", "publication", "site", "post"]
@@ -46,18 +47,6 @@ T = TypeVar("T")
 _HANDLE_RE = re.compile(r"@[A-Za-z0-9._-]+")
 #: How much of a file is read to tell an RSS feed from a list of URLs.
 _SNIFF_BYTES = 4096
-
-
-@dataclass(frozen=True)
-class AccountSettings:
-    """How an export or feed is imported."""
-
-    jobs: int = 4
-    drafts: bool = False
-    responses: bool = False
-    enrich: bool = False
-    refresh: bool = False
-    options: Options = field(default_factory=Options)
 
 
 # --- what the argument is ----------------------------------------------------------------------
@@ -194,129 +183,55 @@ def _parse_feed(data: bytes, source: str) -> Feed:
         raise SourceError(f"{source}: cannot read the feed ({reason[:200]})") from None
 
 
-# --- one item -------------------------------------------------------------------------------
+# --- the sources' items -------------------------------------------------------------------
 
 
-def _live_url(post: Post) -> str:
-    return post.url
-
-
-@dataclass
-class _Context:
-    """What archiving one item needs: the site, its index at the start, the write gate."""
-
-    site: Site
-    session: Any
-    settings: AccountSettings
-    gate: WriteGate = field(default_factory=WriteGate)
-    fetch_page: Callable[..., fetch.Page] = fetch.fetch_page
-    live_url: Callable[[Post], str] = _live_url
-    archived: dict[str, ArchivedFile] = field(default_factory=dict)
-
-    def skip_known(self, source: str, post_id: str) -> Outcome | None:
-        """SKIPPED for a post already in the site (unless ``refresh``), else None."""
-        known = self.archived.get(post_id)
-        if known is None or self.settings.refresh:
-            return None
-        return Outcome(source, Status.SKIPPED, known.post_id, known.path)
-
-    def write(self, loaded: Loaded, source: str, warnings: tuple[str, ...] = ()) -> Outcome:
-        if self.settings.options.embeds:
-            recorded = archive.recorded_embeds(self.archived.get(loaded.post.id))
-            loaded = archive.resolve_embeds(
-                loaded, session=self.session, options=self.settings.options, known=recorded
-            )
-        if self.settings.options.images:
-            loaded = archive.localize(loaded, site=self.site, session=self.session)
-        prepared = archive.prepare_post(
-            loaded, site=self.site, options=self.settings.options, source=source
-        )
-        if warnings:
-            prepared = dataclasses.replace(prepared, warnings=prepared.warnings + warnings)
-        with self.gate.writing():
-            return archive.write_prepared(prepared, site=self.site)
-
-
-def enrich_post(
-    post: Post,
-    *,
-    session: Any,
-    fetch_page: Callable[..., fetch.Page] = fetch.fetch_page,
-    live_url: Callable[[Post], str] = _live_url,
-) -> tuple[Post, tuple[str, ...]]:
-    """The export post with tags, publisher, modified date, language and app links from its
-    live page; the export's title and body are kept. When the page cannot be had, the post
-    unchanged and a warning."""
-    url = live_url(post)
-    try:
-        page = fetch_page(session, url)
-        live = extract_post(page.text, page.final_url)
-    except MediumArchiveError as exc:
-        return post, (f"--enrich: kept the export's content only ({exc})",)
-    if live.id and live.id != post.id:
-        return post, (f"--enrich: {url} is post {live.id}, not {post.id}; kept the export's",)
-    merged = dataclasses.replace(
-        post,
-        tags=live.tags or post.tags,
-        publisher=live.publisher,
-        date_modified=live.date_modified or post.date_modified,
-        language=live.language or post.language,
-        app_links=live.app_links or post.app_links,
-        image=post.image or live.image,
-    )
-    return merged, ()
-
-
-def archive_export_item(item: ExportItem, ctx: _Context) -> Outcome:
-    """One export post file: skipped (draft, response, already archived) or written."""
+def export_work(item: ExportItem, settings: Settings) -> Work:
+    """What the pipeline makes of one export file: a skipped draft or response, a failure, or
+    the post (enriched from its live page with ``--enrich``)."""
     post = item.post
     if item.kind == "error":
         return Outcome(item.source, Status.FAILED, error=item.error)
     if post is None:
-        raise NotAPost(f"{item.source}: a page of the export that is not a post")
-    if item.kind == "draft" and not ctx.settings.drafts:
+        exc = NotAPost(f"{item.source}: a page of the export that is not a post")
+        return archive.failure(item.source, exc)
+    if item.kind == "draft" and not settings.drafts:
         return Outcome(item.source, Status.SKIPPED_DRAFT, post.id)
-    if item.kind == "response" and not ctx.settings.responses:
+    if item.kind == "response" and not settings.responses:
         return Outcome(item.source, Status.SKIPPED_RESPONSE, post.id)
-    skipped = ctx.skip_known(item.source, post.id)
-    if skipped is not None:
-        return skipped
     # The export's path is temporary; the post's own URL identifies what was archived.
     post = dataclasses.replace(post, source=post.url)
-    warnings: tuple[str, ...] = ()
-    if ctx.settings.enrich and not post.draft:
-        post, warnings = enrich_post(
-            post, session=ctx.session, fetch_page=ctx.fetch_page, live_url=ctx.live_url
-        )
-    return ctx.write(Loaded(post), item.source, warnings)
+    return ParsedItem(item.source, post, enrich=settings.enrich and not post.draft)
 
 
-def archive_feed_item(item: FeedItem, feed: Feed, ctx: _Context) -> Outcome:
-    """One feed item: from its full content, else (member-only snippet) from its page."""
-    if item.is_response and not ctx.settings.responses:
+#: Added to why a feed item's page could not be had.
+_SNIPPET_NOTE = "(the feed has only a snippet of this post: member-only?)"
+
+
+def feed_work(item: FeedItem, feed: Feed, settings: Settings) -> Work:
+    """What the pipeline makes of one feed item: its full content, else (member-only snippet)
+    its page to fetch, or a skipped draft or response."""
+    if item.is_response and not settings.responses:
         return Outcome(item.link, Status.SKIPPED_RESPONSE, item.post_id)
-    if item.is_draft and not ctx.settings.drafts:
+    if item.is_draft and not settings.drafts:
         return Outcome(item.link, Status.SKIPPED_DRAFT, item.post_id)
-    skipped = ctx.skip_known(item.link, item.post_id)
-    if skipped is not None:
-        return skipped
     post = item_to_post(item, feed)
     if post is not None:
-        return ctx.write(Loaded(post), item.link)
+        return ParsedItem(item.link, post, post_id=item.post_id)
     refused = feed_link_refusal(item.link, feed)
     if refused:
-        reason = (
+        refused = (
             f"{item.link}: not fetched: {refused} (the feed has only a snippet of this post, "
             "and its page is fetched only from Medium or the feed's own host)"
         )
-        return Outcome(item.link, Status.FAILED, item.post_id, error=reason)
-    try:
-        page = ctx.fetch_page(ctx.session, item.link)
-        loaded = archive.load_fetched(page.text, page.final_url, feed.url)
-    except MediumArchiveError as exc:
-        reason = f"{exc} (the feed has only a snippet of this post: member-only?)"
-        return dataclasses.replace(archive.failure(item.link, exc), error=reason)
-    return ctx.write(loaded, item.link)
+    return FetchItem(
+        item.link,
+        item.post_id,
+        based_on=feed.url,
+        plain=True,
+        failure_note=_SNIPPET_NOTE,
+        refused=refused,
+    )
 
 
 def feed_link_refusal(link: str, feed: Feed) -> str:
@@ -341,35 +256,12 @@ def _unexpected(source: Callable[[Any], str]) -> Callable[[Any, Exception], Outc
     return on_error
 
 
-def _run(
-    items: Iterable[T],
-    work: Callable[[T], Outcome],
-    source: Callable[[Any], str],
-    ctx: _Context,
-    *,
-    stop: threading.Event | None,
-    grace: float,
-) -> Iterator[Done[T, Outcome]]:
-    ctx.archived = ctx.site.index()  # as it was when the run began
-    try:
-        yield from run_batch(
-            items,
-            work,
-            jobs=ctx.settings.jobs,
-            stop=stop,
-            on_error=_unexpected(source),
-            grace=grace,
-        )
-    finally:
-        ctx.gate.close()
-
-
 def import_export(
     path: Path,
     *,
     site: Site,
     session: Any,
-    settings: AccountSettings = AccountSettings(),
+    settings: Settings = DEFAULT_SETTINGS,
     stop: threading.Event | None = None,
     grace: float = DEFAULT_GRACE,
     fetch_page: Callable[..., fetch.Page] = fetch.fetch_page,
@@ -379,7 +271,6 @@ def import_export(
 
     Raises `SourceError` (from the export reader) for a corrupt zip or a folder without posts.
     """
-    ctx = _Context(site, session, settings, fetch_page=fetch_page, live_url=live_url)
     items = iter_export(path)
     first = next(items, None)  # a bad export fails here, before any worker starts
     if first is None:
@@ -389,13 +280,17 @@ def import_export(
         yield first
         yield from items
 
-    yield from _run(
+    yield from run_items(
         chained(),
-        lambda item: archive_export_item(item, ctx),
-        lambda item: str(item.source),
-        ctx,
+        lambda item: export_work(item, settings),
+        site=site,
+        session=session,
+        settings=settings,
+        on_error=_unexpected(lambda item: str(item.source)),
         stop=stop,
         grace=grace,
+        fetch_page=fetch_page,
+        live_url=live_url,
     )
 
 
@@ -404,20 +299,22 @@ def import_feed(
     *,
     site: Site,
     session: Any,
-    settings: AccountSettings = AccountSettings(),
+    settings: Settings = DEFAULT_SETTINGS,
     stop: threading.Event | None = None,
     grace: float = DEFAULT_GRACE,
     fetch_page: Callable[..., fetch.Page] = fetch.fetch_page,
 ) -> Iterator[Done[FeedItem, Outcome]]:
     """Archive every item of a parsed feed; yield each item with its `Outcome`."""
-    ctx = _Context(site, session, settings, fetch_page=fetch_page)
-    yield from _run(
+    yield from run_items(
         feed.items,
-        lambda item: archive_feed_item(item, feed, ctx),
-        lambda item: str(item.link),
-        ctx,
+        lambda item: feed_work(item, feed, settings),
+        site=site,
+        session=session,
+        settings=settings,
+        on_error=_unexpected(lambda item: str(item.link)),
         stop=stop,
         grace=grace,
+        fetch_page=fetch_page,
     )
 
 

@@ -1,4 +1,7 @@
-"""The pipeline: one input (a post URL, a saved page, an export file) to one archived post.
+"""One post: an input (a post URL, a saved page, an export file) loaded, rendered and written.
+
+The stages every source's items go through are composed by pipeline.py (`pipeline.Runner`);
+the ``archive`` command's own inputs go through `archive_one` here.
 
 ``archive_one`` composes urls → fetch → extract → render (markdown + front matter) → store and
 returns an `Outcome`; it never prints and never raises for a per-post failure, so batch callers can
@@ -90,7 +93,6 @@ class Loaded:
     post: Post
     etag: str = ""
     last_modified: str = ""
-    not_modified: bool = False
     fetched_from: str = ""
     #: Embeds resolved over the network: ``_archive.embeds`` (media id → target, title, code).
     embeds: dict[str, Any] = field(default_factory=dict)
@@ -196,11 +198,12 @@ def archive_meta(loaded: Loaded) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class Prepared:
-    """A post rendered and ready to write: the CPU work done, nothing written yet.
+    """A post rendered and ready to write (a `store.RenderedPost`): the CPU work done, nothing
+    written yet.
 
-    Small and picklable, so batch imports can render in worker processes and write here. The
-    file text is made where it is rendered for ``rel_path`` (``text``), and made again at write
-    time only when the store settles another path (``sourcePath``).
+    Small and picklable, so imports can render in worker processes and write here. ``text`` is
+    the file at ``rel_path`` and ``content_hash`` its ``_archive.contentHash``, made once where
+    the post is rendered.
     """
 
     source: str
@@ -209,13 +212,8 @@ class Prepared:
     meta: dict[str, Any]
     body: str
     warnings: tuple[str, ...] = ()
-    text: str = ""  # the file text at ``rel_path``, when already made
-
-    def text_at(self, rel_path: str) -> str:
-        """The whole file text with ``sourcePath`` set to where it is written."""
-        if self.text and rel_path == self.rel_path:
-            return self.text
-        return frontmatter.dumps_with_hash({**self.meta, "sourcePath": rel_path}, self.body)
+    text: str = ""
+    content_hash: str = ""
 
 
 def prepare_post(loaded: Loaded, *, site: Site, options: Options, source: str) -> Prepared:
@@ -237,8 +235,8 @@ def prepare_post(loaded: Loaded, *, site: Site, options: Options, source: str) -
         archive=archive_meta(loaded),
         generator=site.generator,
     )
-    text = frontmatter.dumps_with_hash({**meta, "sourcePath": rel_path}, body)
-    return Prepared(source, post.id, rel_path, meta, body, post.warnings, text)
+    text, digest = frontmatter.dumps_hashed({**meta, "sourcePath": rel_path}, body)
+    return Prepared(source, post.id, rel_path, meta, body, post.warnings, text, digest)
 
 
 @functools.lru_cache(maxsize=8)
@@ -246,14 +244,6 @@ def _site_at(site_root: str, generator: Generator | None = None) -> Site:
     """The `Site` a worker process names paths in (only `Site.path_for`, which reads nothing
     from disk, is used there: one instance per root, not one resolved path per page)."""
     return Site(Path(site_root), generator)
-
-
-def parse_saved(
-    source: str, site_root: str, options: Options, generator: Generator | None = None
-) -> Prepared:
-    """Read and render a saved file (pure CPU and reads; safe to run in a worker process)."""
-    site = _site_at(site_root, generator)
-    return prepare_post(load_saved(source), site=site, options=options, source=source)
 
 
 def prepare_at(
@@ -336,55 +326,54 @@ def load_page(page: fetch.Page, source: str) -> Loaded:
     return load_fetched(text, page.final_url, source, *validators, checked=bool(page.raw))
 
 
-def parse_page(
-    page: fetch.Page,
-    source: str,
-    site_root: str,
-    options: Options,
-    generator: Generator | None = None,
-) -> Prepared:
-    """Decode, extract and render a fetched page (pure CPU; safe to run in a worker process)."""
-    loaded = load_page(page, source)
-    site = _site_at(site_root, generator)
-    return prepare_post(loaded, site=site, options=options, source=source)
-
-
 def needs_fetching(loaded: Loaded, options: Options) -> bool:
     """True when the post has requests to make before it is rendered: images to save
     (``--images``) or embeds that only the network can resolve."""
     return options.images or (options.embeds and embeds.needs_network(loaded.post.body))
 
 
-def parse_page_or_load(
+def parse_page(
     page: fetch.Page,
     source: str,
     site_root: str,
     options: Options,
     generator: Generator | None = None,
+    whole: bool = True,
 ) -> Prepared | Loaded:
-    """`parse_page`, unless the post `needs_fetching`: then the loaded post, for the fetching
-    thread to finish (safe to run in a worker process)."""
-    loaded = load_page(page, source)
-    if needs_fetching(loaded, options):
-        return loaded
-    site = _site_at(site_root, generator)
-    return prepare_post(loaded, site=site, options=options, source=source)
+    """Decode, extract and render a fetched page (pure CPU; safe to run in a worker process);
+    unless ``whole``, a post that `needs_fetching` comes back loaded, for the fetching thread to
+    finish."""
+    return _rendered(load_page(page, source), source, site_root, options, generator, whole)
 
 
-def parse_saved_or_load(
-    source: str, site_root: str, options: Options, generator: Generator | None = None
+def parse_saved(
+    source: str,
+    site_root: str,
+    options: Options,
+    generator: Generator | None = None,
+    whole: bool = True,
 ) -> Prepared | Loaded:
-    """`parse_saved`, unless the post `needs_fetching` (see `parse_page_or_load`)."""
-    loaded = load_saved(source)
-    if needs_fetching(loaded, options):
+    """Read and render a saved file (pure CPU and reads; safe to run in a worker process), as
+    `parse_page` does."""
+    return _rendered(load_saved(source), source, site_root, options, generator, whole)
+
+
+def _rendered(
+    loaded: Loaded,
+    source: str,
+    site_root: str,
+    options: Options,
+    generator: Generator | None,
+    whole: bool,
+) -> Prepared | Loaded:
+    if not whole and needs_fetching(loaded, options):
         return loaded
-    site = _site_at(site_root, generator)
-    return prepare_post(loaded, site=site, options=options, source=source)
+    return prepare_at(loaded, site_root, options, source, generator)
 
 
 def write_prepared(prepared: Prepared, *, site: Site) -> Outcome:
     """Write a rendered post; the file is found by post id and renamed if needed."""
-    result = site.write(prepared.post_id, prepared.rel_path, prepared.text_at, prepared.meta)
+    result = site.write_post(prepared)
     status = {
         "created": Status.ARCHIVED,
         "updated": Status.UPDATED,

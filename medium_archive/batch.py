@@ -1,4 +1,4 @@
-"""The batch runner: many inputs through N workers, streamed, stoppable; and batch import.
+"""The batch runner: many inputs through N workers, streamed, stoppable; the parse workers.
 
 Owns the concurrency of ``import``: a bounded work queue fed lazily from the input iterator (the
 list is never materialised, so memory does not grow with its length), N worker threads calling a
@@ -7,11 +7,8 @@ they finish, and a stop flag (set by the CLI's SIGINT/SIGTERM handlers, or by ``
 after which workers finish the item in hand and take no new one. `WriteGate` lets the caller make
 sure no file write is half done when it gives up waiting for stuck workers.
 
-`import_entries` is ``import`` itself: each list entry is skipped when its post is already in
-the site (known from the URL's post id, so without fetching), else fetched in a worker thread,
-decoded, extracted and rendered (in a process pool when ``parse_processes`` > 0, since that part
-is CPU bound and holds the GIL: the page goes to the pool as the bytes received, and only the
-rendered file comes back), and written through the `WriteGate`.
+`make_parse_pool` starts the worker processes that decode, extract and render pages for the
+pipeline (pipeline.py), whatever the source.
 """
 
 from __future__ import annotations
@@ -27,15 +24,13 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar, cast
+from typing import Generic, TypeVar, cast
 
-from . import archive, fetch, language
-from .archive import Options, Outcome, Prepared, Status
-from .errors import MediumArchiveError, SiteNotWritable
-from .sources.urllist import ListEntry, ListError
-from .store import ArchivedFile, Site
+from . import language
+from .archive import Outcome, Status
+from .errors import SiteNotWritable
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -255,18 +250,7 @@ class Tally:
         return ", ".join(parts)
 
 
-# --- batch import -------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ImportSettings:
-    """How ``import`` runs: workers, re-fetching, rendering, where CPU work happens."""
-
-    jobs: int = 4
-    refresh: bool = False
-    options: Options = field(default_factory=Options)
-    #: Worker processes for extracting and rendering; 0 renders in the fetching threads.
-    parse_processes: int = 0
+# --- parse worker processes ---------------------------------------------------------------
 
 
 #: ``PR_SET_PDEATHSIG`` from <linux/prctl.h>.
@@ -338,176 +322,3 @@ def make_parse_pool(processes: int) -> ProcessPoolExecutor:
     if method != "fork":
         started.result()  # spawned workers start on demand: have one ready
     return pool
-
-
-#: Resolves a loaded post's embeds and saves its images (``--images``) in the thread that
-#: fetched it.
-Localize = Callable[[archive.Loaded], archive.Loaded]
-
-
-class _Parser:
-    """Runs the CPU part of archiving a post, here or in a process pool."""
-
-    def __init__(self, pool: Executor | None, site: Site, options: Options) -> None:
-        self.pool = pool
-        self.site_root = str(site.root)
-        self.generator = site.generator
-        self.options = options
-
-    def _run(self, fn: Callable[..., R], *args: Any) -> R:
-        if self.pool is None:
-            return fn(*args)
-        return self.pool.submit(fn, *args).result()
-
-    def saved(self, source: str, localize: Localize | None = None) -> Prepared:
-        if localize is not None:
-            args = (source, self.site_root, self.options, self.generator)
-            found = self._run(archive.parse_saved_or_load, *args)
-            return found if isinstance(found, Prepared) else self._render(found, source, localize)
-        return self._run(archive.parse_saved, source, self.site_root, self.options, self.generator)
-
-    def fetched(self, page: fetch.Page, source: str, localize: Localize | None = None) -> Prepared:
-        """The page decoded (when fetched undecoded), extracted and rendered, in the pool; a
-        post with requests to make (images, embeds) comes back here for them in between."""
-        if localize is not None:
-            args = (page, source, self.site_root, self.options, self.generator)
-            found = self._run(archive.parse_page_or_load, *args)
-            return found if isinstance(found, Prepared) else self._render(found, source, localize)
-        args = (page, source, self.site_root, self.options, self.generator)
-        return self._run(archive.parse_page, *args)
-
-    def _render(self, loaded: archive.Loaded, source: str, localize: Localize) -> Prepared:
-        """Extracted in the pool, images saved here (the fetching thread), rendered in the pool."""
-        loaded = localize(loaded)
-        args = (loaded, self.site_root, self.options, source, self.generator)
-        return self._run(archive.prepare_at, *args)
-
-
-class _Importer:
-    """The work function of one import: one list item in, one `Outcome` out."""
-
-    def __init__(
-        self,
-        *,
-        site: Site,
-        session: Any,
-        settings: ImportSettings,
-        parser: _Parser,
-        gate: WriteGate,
-        fetch_page: Callable[..., fetch.Page],
-    ) -> None:
-        self.site = site
-        self.session = session
-        self.settings = settings
-        self.parser = parser
-        self.gate = gate
-        self.fetch_page = fetch_page
-        self.archived: dict[str, ArchivedFile] = site.index()  # as it was when the run began
-        #: At most ``jobs`` requests at once, though more threads run: see `import_entries`.
-        self.fetch_slots = threading.BoundedSemaphore(settings.jobs)
-
-    def __call__(self, item: ListEntry | ListError) -> Outcome:
-        if isinstance(item, ListError):
-            return Outcome(item.text, Status.INVALID, error=str(item))
-        if item.duplicate_of is not None:
-            note = f"line {item.line}: same post as line {item.duplicate_of}; archived once"
-            return Outcome(item.source, Status.DUPLICATE, item.post_id or "", warnings=(note,))
-        try:
-            return self.archive(item)
-        except SiteNotWritable:
-            raise  # the end of the run, not this post's failure (see `run_batch`)
-        except MediumArchiveError as exc:
-            return archive.failure(item.source, exc)
-
-    def known(self, post_id: str | None) -> ArchivedFile | None:
-        return self.archived.get(post_id) if post_id else None
-
-    def skipped(self, source: str, known: ArchivedFile) -> Outcome:
-        return Outcome(source, Status.SKIPPED, known.post_id, known.path)
-
-    def localized(self, loaded: archive.Loaded) -> archive.Loaded:
-        """The post with its embeds resolved (unless ``--no-embeds``) and its images saved
-        (``--images``), unless it is skipped anyway: requests made in this fetching thread."""
-        known = self.known(loaded.post.id)
-        if known is not None and not self.settings.refresh:
-            return loaded
-        options = self.settings.options
-        if options.embeds:
-            recorded = archive.recorded_embeds(known)
-            loaded = archive.resolve_embeds(
-                loaded, session=self.session, options=options, known=recorded
-            )
-        if options.images:
-            loaded = archive.localize(loaded, site=self.site, session=self.session)
-        return loaded
-
-    def archive(self, item: ListEntry) -> Outcome:
-        refresh = self.settings.refresh
-        options = self.settings.options
-        localize = self.localized if options.images or options.embeds else None
-        if item.is_file:
-            prepared = self.parser.saved(item.source, localize)
-        else:
-            known = self.known(item.post_id)
-            if known is not None and not refresh:
-                return self.skipped(item.source, known)  # no request at all
-            validators = known.archive if known is not None else {}
-            with self.fetch_slots:
-                page = self.fetch_page(
-                    self.session,
-                    item.source,
-                    etag=validators.get("etag") or None,
-                    last_modified=validators.get("lastModified") or None,
-                    decode=self.parser.pool is None,  # else decoded in the pool
-                )
-            if page.not_modified:
-                return Outcome(item.source, Status.NOT_MODIFIED, item.post_id or "")
-            prepared = self.parser.fetched(page, item.source, localize)
-        known = self.known(prepared.post_id)
-        if known is not None and not refresh:
-            return self.skipped(item.source, known)
-        with self.gate.writing():
-            return archive.write_prepared(prepared, site=self.site)
-
-
-def _internal_error(item: ListEntry | ListError, exc: Exception) -> Outcome:
-    source = item.text if isinstance(item, ListError) else item.source
-    return Outcome(source, Status.FAILED, error=f"{source}: unexpected error: {exc!r}")
-
-
-def import_entries(
-    entries: Iterable[ListEntry | ListError],
-    *,
-    site: Site,
-    session: Any,
-    settings: ImportSettings = ImportSettings(),
-    stop: threading.Event | None = None,
-    grace: float = DEFAULT_GRACE,
-    fetch_page: Callable[..., fetch.Page] = fetch.fetch_page,
-) -> Iterator[Done[ListEntry | ListError, Outcome]]:
-    """Archive every entry of an import list; yield each entry with its `Outcome` as it ends.
-
-    Entries are read lazily. After ``stop`` is set, posts in hand are finished (for up to
-    ``grace`` seconds), no new one is started, and no file is left half written.
-    """
-    pool = make_parse_pool(settings.parse_processes) if settings.parse_processes > 0 else None
-    gate = WriteGate()
-    try:
-        work = _Importer(
-            site=site,
-            session=session,
-            settings=settings,
-            parser=_Parser(pool, site, settings.options),
-            gate=gate,
-            fetch_page=fetch_page,
-        )
-        # A thread waiting for its page to be parsed holds no request slot: a few threads more
-        # than --jobs keep --jobs requests in flight while the parse processes are busy.
-        threads = settings.jobs + (2 * settings.parse_processes if pool is not None else 0)
-        yield from run_batch(
-            entries, work, jobs=threads, stop=stop, on_error=_internal_error, grace=grace
-        )
-    finally:
-        gate.close()
-        if pool is not None:
-            pool.shutdown(wait=False, cancel_futures=True)

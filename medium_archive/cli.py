@@ -19,7 +19,6 @@ import click
 
 from . import __version__
 from .accounts import (
-    AccountSettings,
     import_export,
     import_feed,
     import_hint,
@@ -28,7 +27,7 @@ from .accounts import (
     source_kind,
 )
 from .archive import Options, Outcome, Status, archive_one
-from .batch import Done, ImportSettings, Tally, import_entries
+from .batch import Done, Tally
 from .cli_options import (
     ORIGIN_ENV,
     batch_options,
@@ -63,6 +62,7 @@ from .console import (
     stop_on_signals,
 )
 from .errors import MediumArchiveError
+from .pipeline import Settings, import_entries
 from .sitelock import remove_stale_temp_files, site_lock
 from .sources.account import FEED_LIMIT, FEED_LIMIT_NOTE
 from .sources.urllist import bounded_lines, iter_list, parse_line
@@ -81,7 +81,7 @@ class ExitCode(enum.IntEnum):
 
     OK = 0
     FAILED = 1
-    USAGE = 2
+    USAGE = 2  # click's own usage errors: kept so that the README's table is checked
     INTERRUPTED = 130
 
 
@@ -216,7 +216,7 @@ def open_account(
     source: str,
     site: Site,
     session: Any,
-    settings: AccountSettings,
+    settings: Settings,
     stop: threading.Event,
 ) -> tuple[Iterator[Done[Any, Outcome]], int | None]:
     """The batch of an export or a feed, and its length when known (a feed is loaded here)."""
@@ -237,8 +237,7 @@ def open_account_listing(
     source: str,
     site: Site,
     session: Any,
-    settings: ImportSettings,
-    account: AccountSettings,
+    settings: Settings,
     stop: threading.Event,
     *,
     drafts: bool,
@@ -250,7 +249,7 @@ def open_account_listing(
             source,
             session=session,
             medium_origin=origin,
-            responses=account.responses,
+            responses=settings.responses,
             warn=lambda message: console(f"warning: {message}"),
         )
     except MediumArchiveError as exc:
@@ -270,7 +269,7 @@ def open_account_listing(
         return batch, None
     assert found.feed is not None
     feed = found.feed
-    feed_batch = import_feed(feed, site=site, session=session, settings=account, stop=stop)
+    feed_batch = import_feed(feed, site=site, session=session, settings=settings, stop=stop)
     return feed_batch, len(feed.items)
 
 
@@ -338,7 +337,7 @@ def import_(
     session = make_session(ctx, pool_size=jobs, limiter=HostLimiter(rate))
     if processes is None:
         processes = (os.cpu_count() or 1) if jobs > 1 else 0
-    settings = ImportSettings(
+    settings = Settings(
         jobs=jobs,
         refresh=refresh,
         options=Options(
@@ -348,6 +347,9 @@ def import_(
             gist_base=gist_base(),
         ),
         parse_processes=processes,
+        drafts=drafts,
+        responses=responses,
+        enrich=enrich,
     )
     stop = threading.Event()
     batch: Iterator[Done[Any, Outcome]]
@@ -362,13 +364,9 @@ def import_(
         one = [item for item in [parse_line(1, list_path)] if item is not None]
         batch = import_entries(one, site=site, session=session, settings=settings, stop=stop)
     elif kind in ("account", "site", "publication"):
-        account = AccountSettings(jobs, drafts, responses, enrich, refresh, settings.options)
-        batch, total = open_account_listing(
-            list_path, site, session, settings, account, stop, drafts=drafts
-        )
+        batch, total = open_account_listing(list_path, site, session, settings, stop, drafts=drafts)
     else:
-        account = AccountSettings(jobs, drafts, responses, enrich, refresh, settings.options)
-        batch, total = open_account(kind, list_path, site, session, account, stop)
+        batch, total = open_account(kind, list_path, site, session, settings, stop)
     # Before the batch starts (it reads the site's index on its first step), after the inputs
     # were found usable (a missing list is a usage error that leaves no site behind).
     lock_site(ctx, site)
@@ -473,20 +471,24 @@ def sync(
     alone unless --force. Updated paths go to stdout; errors and the summary to stderr.
     """
     from .fetch import HostLimiter
-    from .sync import SyncSettings, sync_site
+    from .sync import sync_site
 
     site = open_site(site_root, generator, body_format=body_format, must_exist=True)
     if not dry_run:
         lock_site(ctx, site, create=False)
     session = make_session(ctx, pool_size=jobs, limiter=HostLimiter(rate))
-    settings = SyncSettings(
+    settings = Settings(
         jobs=jobs,
+        options=Options(
+            body_format="html" if body_format == "html" else "markdown",
+            images=bool(images),
+            embeds=embeds,
+            gist_base=gist_base(),
+        ),
         force=force,
         dry_run=dry_run,
-        body_format="html" if body_format == "html" else "markdown" if body_format else None,
-        images=images,
-        embeds=embeds,
-        gist_base=gist_base(),
+        keep_body_format=not body_format,
+        keep_images=images is None,
     )
     tally = Tally()
     progress = Progress(None, tally)

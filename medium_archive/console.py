@@ -25,7 +25,7 @@ from .archive import Outcome, Status
 from .batch import Tally
 from .sources.account import AccountEntry, ListingStopped
 from .sources.feed import FeedItem
-from .sources.urllist import ListEntry, ListError
+from .sources.urllist import ListEntry, ListProblem
 from .store import Site
 
 if TYPE_CHECKING:
@@ -201,7 +201,7 @@ def report(outcome: Outcome, site: Site) -> None:
 def record_for(item: object, outcome: Outcome) -> dict[str, Any]:
     if isinstance(item, AccountEntry | ListingStopped):
         return outcome.as_dict()
-    if isinstance(item, ListEntry | ListError):
+    if isinstance(item, ListEntry | ListProblem):
         return {"line": item.line, **outcome.as_dict()}
     return outcome.as_dict()
 
@@ -211,7 +211,7 @@ def failed_entry(item: object, outcome: Outcome) -> str:
     reason = " ".join((outcome.error or outcome.status.value).split())
     if isinstance(item, AccountEntry):
         return f"# {reason}\n{item.source}\n"
-    if isinstance(item, ListError):
+    if isinstance(item, ListProblem):
         return f"# {reason}\n"
     if isinstance(item, FeedItem):
         return f"# {reason}\n{item.link}\n"

@@ -48,6 +48,11 @@ class StoreError(MediumArchiveError):
     """The site directory cannot be read or written, or an archived file cannot be parsed."""
 
 
+class FrontMatterError(MediumArchiveError):
+    """File text whose front matter cannot be read: no ``---`` lines, YAML that does not load
+    or is no mapping, an alias bomb."""
+
+
 class SourceError(MediumArchiveError):
     """A list, feed or account export could not be read."""
 

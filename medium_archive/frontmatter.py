@@ -50,7 +50,7 @@ from . import urls
 from .cleanup import clean_text
 from .dates import date_string
 from .document import Document, first_paragraph_text, text_of
-from .errors import StoreError
+from .errors import FrontMatterError
 from .keywords import count_words, derive_keywords
 from .model import AppLink, Post
 
@@ -61,12 +61,12 @@ __all__ = [
     "content_hash",
     "date_string",
     "dumps",
+    "dumps_hashed",
     "dumps_with_hash",
     "front_matter",
     "has_liquid",
     "load_meta",
     "loads",
-    "plain_text",
     "site_keys",
     "split",
     "without_live_liquid",
@@ -331,11 +331,6 @@ def _inline_text(block: str) -> str:
     return " ".join(clean_text(text).split())
 
 
-def plain_text(body: str) -> str:
-    """The readable text of a body: markup, URLs and code blocks removed, one block a line."""
-    return "\n".join(_inline_text(b) for b in _blocks(body))
-
-
 def first_paragraph(body: str, limit: int = DESCRIPTION_MAX) -> str:
     """The first prose paragraph of ``body``, cut at a word boundary to at most ``limit`` chars."""
     html_body = _looks_like_html(body)
@@ -441,33 +436,36 @@ def dumps(meta: Mapping[str, Any], body: str) -> str:
 
 
 def split(text: str) -> tuple[str, str]:
-    """``(yaml_text, body)`` of file text; `StoreError` when it has no front matter."""
+    """``(yaml_text, body)`` of file text; `FrontMatterError` when it has no front matter."""
     text = text.removeprefix("\ufeff")
     opening = _OPEN_RE.match(text)
     if opening is None:
-        raise StoreError("no front matter: the file does not start with a '---' line")
+        raise FrontMatterError("no front matter: the file does not start with a '---' line")
     closing = _CLOSE_RE.search(text, opening.end())
     if closing is None:
-        raise StoreError("front matter is not closed: no second '---' line")
+        raise FrontMatterError("front matter is not closed: no second '---' line")
     body = text[closing.end() :]
     body = body[2:] if body.startswith("\r\n") else body.removeprefix("\n")
     return text[opening.end() : closing.start()], body
 
 
 def load_meta(yaml_text: str) -> dict[str, Any]:
-    """The mapping of a front-matter YAML block; `StoreError` naming the file line when it fails."""
+    """The mapping of a front-matter YAML block; `FrontMatterError` naming the file line when it
+    fails."""
     try:
         data = yaml.load(yaml_text, Loader=_Loader)  # noqa: S506 - a safe loader
     except yaml.YAMLError as exc:
-        raise StoreError(f"front matter is not valid YAML{_yaml_error_where(exc)}") from None
+        where = _yaml_error_where(exc)
+        raise FrontMatterError(f"front matter is not valid YAML{where}") from None
     except (ValueError, TypeError, OverflowError, RecursionError, MemoryError) as exc:
         reason = _first_line(exc) if not isinstance(exc, RecursionError) else "nested too deep"
         message = f"front matter cannot be read as YAML ({reason}); fix it by hand"
-        raise StoreError(message) from None
+        raise FrontMatterError(message) from None
     if data is None:
         return {}
     if not isinstance(data, dict):
-        raise StoreError(f"front matter is a YAML {type(data).__name__}, not a mapping of keys")
+        kind = type(data).__name__
+        raise FrontMatterError(f"front matter is a YAML {kind}, not a mapping of keys")
     if any(mark in yaml_text for mark in _ALIAS_MARKS) or yaml_text.startswith("*"):
         _check_expanded_size(data)  # aliases: shared values, maybe exponentially many
     return data
@@ -479,8 +477,8 @@ def _first_line(exc: BaseException) -> str:
 
 
 def _check_expanded_size(data: Any) -> None:
-    """`StoreError` when ``data``, its shared values counted each time they are used, holds more
-    than `MAX_EXPANDED_VALUES` values, or contains itself (a recursive alias)."""
+    """`FrontMatterError` when ``data``, its shared values counted each time they are used, holds
+    more than `MAX_EXPANDED_VALUES` values, or contains itself (a recursive alias)."""
     sizes: dict[int, int] = {}
     in_progress: set[int] = set()
 
@@ -491,14 +489,16 @@ def _check_expanded_size(data: Any) -> None:
         if key in sizes:
             return sizes[key]
         if key in in_progress:
-            raise StoreError("front matter has a YAML alias that contains itself; fix it by hand")
+            raise FrontMatterError(
+                "front matter has a YAML alias that contains itself; fix it by hand"
+            )
         in_progress.add(key)
         children = value.items() if isinstance(value, dict) else ((None, v) for v in value)
         total = 1
         for _, child in children:
             total += size(child)
             if total > MAX_EXPANDED_VALUES:
-                raise StoreError(
+                raise FrontMatterError(
                     f"front matter expands its YAML aliases to over {MAX_EXPANDED_VALUES:,} "
                     "values (an alias bomb?); fix it by hand"
                 )
@@ -509,7 +509,7 @@ def _check_expanded_size(data: Any) -> None:
     try:
         size(data)
     except RecursionError:
-        raise StoreError("front matter cannot be read as YAML (nested too deep)") from None
+        raise FrontMatterError("front matter cannot be read as YAML (nested too deep)") from None
 
 
 def _yaml_error_where(exc: yaml.YAMLError) -> str:
@@ -550,7 +550,7 @@ def content_hash(text: str) -> str:
     try:
         yaml_text, body = split(text)
         text = f"{_DELIMITER}\n{_without_hash_line(yaml_text)}{_DELIMITER}\n\n{body}"
-    except StoreError:
+    except FrontMatterError:
         pass  # no front matter: hash the text as it is
     return HASH_PREFIX + hashlib.sha256(text.encode("utf-8")).hexdigest()
 
@@ -570,13 +570,20 @@ def _with_archive(meta: Mapping[str, Any], archive: dict[str, Any]) -> dict[str,
 
 def dumps_with_hash(meta: Mapping[str, Any], body: str) -> str:
     """``dumps`` with ``_archive.contentHash`` set to the hash of the resulting text."""
+    return dumps_hashed(meta, body)[0]
+
+
+def dumps_hashed(meta: Mapping[str, Any], body: str) -> tuple[str, str]:
+    """``dumps`` with ``_archive.contentHash`` set to the hash of the resulting text, and that
+    hash."""
     archive = dict(meta.get("_archive") or {})
     archive["contentHash"] = HASH_PREFIX + "0" * 64  # placeholder: the line is not hashed
     draft = _with_archive(meta, archive)
     text = dumps(draft, body)
     # The placeholder and the hash are plain scalars of one length: swap the line, dump once.
     line = f"\n  contentHash: {archive['contentHash']}\n"
-    archive["contentHash"] = content_hash(text)
+    digest = content_hash(text)
+    archive["contentHash"] = digest
     if text.count(line) == 1:
-        return text.replace(line, f"\n  contentHash: {archive['contentHash']}\n")
-    return dumps(draft, body)
+        return text.replace(line, f"\n  contentHash: {digest}\n"), digest
+    return dumps(draft, body), digest

@@ -33,7 +33,7 @@ from typing import Any
 
 from . import frontmatter, urls
 from .cleanup import clean_text
-from .errors import SiteNotWritable, StoreError
+from .errors import FrontMatterError, SiteNotWritable, StoreError
 from .store import Site, read_post_text, write_atomic
 from .text import one_line as _one_line
 
@@ -229,7 +229,7 @@ def repair_body(body: str) -> str:
 
 
 def repair_text(text: str, generator: frontmatter.Generator = "jekyll") -> str:
-    """The repaired file text; `StoreError` when it has no loadable front matter.
+    """The repaired file text; `FrontMatterError` when it has no loadable front matter.
 
     Decoding can turn ``&#123;% include x %&#125;`` into live Liquid: the repaired front matter
     then says ``render_with_liquid: false`` (`frontmatter.without_live_liquid`).
@@ -257,7 +257,7 @@ def repair_file(
     try:
         original = read_post_text(path)
         repaired = repair_text(original, generator)
-    except StoreError as exc:
+    except (StoreError, FrontMatterError) as exc:
         return RepairResult(path, False, _one_line(exc))
     if repaired == original:
         return RepairResult(path, False)

@@ -11,7 +11,9 @@ Two layouts (``Site.generator``, detected by `detect_generator` unless given):
 renames a post's file when its date or slug changes, gives a second post with the same date and
 slug a ``-<post-id>`` suffix, and leaves a file untouched (mtime kept) when its bytes would not
 change. Every write is atomic (temp file in the same directory, fsync, ``os.replace``) and no
-path outside the root is ever written. This module never fetches, parses HTML or renders posts.
+path outside the root is ever written. This module never fetches or parses HTML; a rendered
+post's file text is dumped again only when another post holds its path (``sourcePath`` then
+names the ``-<post-id>`` variant). Reading post files for the index is siteindex.py's.
 
 Thread safety: one lock per `Site` covers the index, the collision decision and the write
 itself, so concurrent writers of different posts (batch import threads) never pick the same
@@ -26,25 +28,42 @@ import os
 import re
 import tempfile
 import threading
-from collections.abc import Callable, Collection, Iterator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from . import dates, urls
-from .errors import SiteNotWritable, StoreError
-from .frontmatter import date_string, load_meta, split
+from .errors import FrontMatterError, SiteNotWritable, StoreError
+from .frontmatter import dumps_hashed
 from .model import Post
-from .text import one_line as _one_line
+from .siteindex import (
+    INDEX_KEYS,
+    ArchivedFile,
+    Problem,
+    archived_file,
+    index_meta_of,
+    not_yaml_front_matter,
+    post_id_of,
+    read_front_matter,
+)
+from .text import one_line
 
 __all__ = [
     "GENERATORS",
+    "INDEX_KEYS",
+    "MAX_POST_BYTES",
     "ArchivedFile",
     "Generator",
     "Problem",
+    "RenderedPost",
     "Site",
     "WriteResult",
     "detect_generator",
+    "post_path",
+    "archived_file",
+    "post_id_of",
+    "read_front_matter",
     "read_post_text",
     "write_atomic",
     "write_error",
@@ -63,46 +82,27 @@ HUGO_CONFIGS = ("hugo.toml", "hugo.yaml", "hugo.yml", "hugo.json")
 HUGO_LEGACY_CONFIGS = ("config.toml", "config.yaml", "config.yml", "config.json")
 #: File name endings scanned as posts (Jekyll's Markdown and HTML posts).
 POST_SUFFIXES = (".md", ".markdown", ".html")
-#: The top-level keys the index keeps (see `ArchivedFile`).
-INDEX_KEYS = frozenset(
-    {
-        "identifier",
-        "url",
-        "canonical_url",
-        "isBasedOnUrl",
-        "title",
-        "datePublished",
-        "dateModified",
-        "_archive",
-    }
-)
 _FILE_MODE = 0o644
-#: The ``_archive.contentHash`` line `frontmatter.dumps_with_hash` writes.
-_CONTENT_HASH_LINE_RE = re.compile(r"\n  contentHash: (sha256:[0-9a-f]{64})\n")
 
 WriteStatus = Literal["created", "updated", "unchanged"]
 
 
-@dataclass(frozen=True)
-class ArchivedFile:
-    """One archived post as the index sees it: its file and key front-matter values."""
+class RenderedPost(Protocol):
+    """A post rendered for the site (`archive.Prepared`): its file text at ``rel_path`` and
+    that text's ``contentHash``, and the front matter and body it was dumped from."""
 
-    post_id: str
-    path: str
-    is_based_on_url: str = ""
-    url: str = ""
-    title: str = ""
-    date_published: str = ""
-    date_modified: str = ""
-    archive: Mapping[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class Problem:
-    """A file the index could not read: its relative path and a one-line reason."""
-
-    path: str
-    message: str
+    @property
+    def post_id(self) -> str: ...
+    @property
+    def rel_path(self) -> str: ...
+    @property
+    def meta(self) -> Mapping[str, Any]: ...
+    @property
+    def body(self) -> str: ...
+    @property
+    def text(self) -> str: ...
+    @property
+    def content_hash(self) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -118,10 +118,6 @@ class WriteResult:
 FATAL_WRITE_ERRNOS = frozenset(
     {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM}
 )
-#: Existing post files larger than this are not read (no post comes near it); they are left alone.
-MAX_POST_BYTES = 32 << 20
-
-
 def write_error(exc: OSError, path: Path | str) -> StoreError:
     """A write's `OSError` as one line: `SiteNotWritable` when no other write can succeed."""
     reason = exc.strerror or str(exc) or type(exc).__name__
@@ -132,6 +128,10 @@ def write_error(exc: OSError, path: Path | str) -> StoreError:
             f"cannot write {path}: {reason}; make the site writable and run again"
         )
     return StoreError(f"cannot write {path}: {reason}")
+
+
+#: Existing post files larger than this are not read (no post comes near it); they are left alone.
+MAX_POST_BYTES = 32 << 20
 
 
 def read_post_text(path: Path) -> str:
@@ -184,123 +184,6 @@ def _write_atomic(path: Path, data: bytes) -> None:
                 os.unlink(tmp_name)
 
 
-def read_front_matter(path: Path, keys: Collection[str] | None = None) -> dict[str, Any]:
-    """The front matter of a file, reading only up to its closing ``---`` line.
-
-    With ``keys``, only those top-level keys are returned: when the YAML is plainly laid out (every
-    line at column 0 a ``key:`` line, a ``- `` item or a comment, and no quoted scalar continued
-    on an unindented line) just their blocks are parsed, which is several times faster; any doubt
-    or error falls back to parsing the whole front matter.
-    """
-    yaml_text = _front_matter_text(path)
-    if keys is None:
-        return load_meta(yaml_text)
-    return _load_keys(yaml_text, keys)
-
-
-def _load_keys(yaml_text: str, keys: Collection[str]) -> dict[str, Any]:
-    """The top-level ``keys`` of front-matter YAML: just their blocks parsed when that is safe."""
-    selected = _select_top_level(yaml_text, keys)
-    if selected is not None:
-        with contextlib.suppress(StoreError):
-            return load_meta(selected)
-    return {k: v for k, v in load_meta(yaml_text).items() if k in keys}
-
-
-_OPEN_RE = re.compile(r"\ufeff?---[ \t]*\r?\n")
-_CLOSE_RE = re.compile(r"^---[ \t]*(?:\r?\n|\r?$)", re.M)
-_CHUNK = 16384
-_MAX_FRONT_MATTER_CHARS = 1 << 20
-
-
-def _front_matter_text(path: Path) -> str:
-    """The text between the opening and closing ``---`` lines, read in chunks, body unread."""
-    with open(path, encoding="utf-8", newline="") as fh:
-        text = fh.read(_CHUNK)
-        opening = _OPEN_RE.match(text)
-        if opening is None:
-            raise StoreError("no front matter: the file does not start with a '---' line")
-        while True:
-            closing = _CLOSE_RE.search(text, opening.end())
-            if closing is not None and (closing.group(0).endswith("\n") or len(text) % _CHUNK):
-                return text[opening.end() : closing.start()]
-            more = fh.read(_CHUNK)
-            if not more or len(text) > _MAX_FRONT_MATTER_CHARS:
-                if closing is not None:
-                    return text[opening.end() : closing.start()]
-                raise StoreError("front matter is not closed: no second '---' line")
-            text += more
-
-
-_TOP_LINE_RE = re.compile(r"^(?![ \t#\r\n-])[^\n]+\n?", re.M)
-_KEY_LINE_RE = re.compile(r"([A-Za-z_][\w-]*):(?:[ \t]+([^\n]*?))?[ \t]*\r?\n?$")
-_BAD_DASH_RE = re.compile(r"^-(?![ \t\r\n]|$)", re.M)
-_CLOSED_QUOTE_RE = re.compile(
-    r"""(?:'(?:[^']|'')*'|"(?:[^"\\]|\\.)*")[ \t]*(?:#[^\n]*)?\s*$"""
-)
-
-
-def _select_top_level(yaml_text: str, keys: Collection[str]) -> str | None:
-    """The YAML of just the top-level ``keys`` blocks, or None when the layout is not plain."""
-    if _BAD_DASH_RE.search(yaml_text):
-        return None  # '---'-like or '-x' at column 0
-    tops = list(_TOP_LINE_RE.finditer(yaml_text))
-    head = yaml_text[: tops[0].start()] if tops else yaml_text
-    if any(line.strip() and not line.lstrip().startswith("#") for line in head.splitlines()):
-        return None  # content before the first key: not a plain mapping
-    out: list[str] = []
-    for i, top in enumerate(tops):
-        match = _KEY_LINE_RE.match(top.group(0))
-        if match is None:
-            return None
-        block_end = tops[i + 1].start() if i + 1 < len(tops) else len(yaml_text)
-        value = match.group(2) or ""
-        if value[:1] in ("[", "{") and not value.endswith(("]", "}")):
-            return None
-        if value[:1] in ("'", '"') and not _CLOSED_QUOTE_RE.match(value):
-            rest = yaml_text[top.start() + match.start(2) : block_end]
-            if not _CLOSED_QUOTE_RE.match(rest):
-                return None  # a quoted scalar continued at column 0: ambiguous
-        if match.group(1) in keys:
-            out.append(yaml_text[top.start() : block_end])
-    return "".join(out)
-
-
-def post_id_of(meta: Mapping[str, Any]) -> str | None:
-    """The post id of front matter: ``identifier``, else from ``url`` (``canonical_url`` in a
-    Hugo site, which has no ``url``), else ``isBasedOnUrl``."""
-    identifier = meta.get("identifier")
-    if isinstance(identifier, str) and urls.POST_ID_RE.match(identifier):
-        return identifier
-    for key in ("url", "canonical_url", "isBasedOnUrl"):
-        value = meta.get(key)
-        if isinstance(value, str) and value:
-            found = urls.post_id_from_url(value)
-            if found:
-                return found
-    return None
-
-
-def _text(meta: Mapping[str, Any], key: str) -> str:
-    value = date_string(meta.get(key))
-    return value if isinstance(value, str) else ""
-
-
-def archived_file(post_id: str, rel_path: str, meta: Mapping[str, Any]) -> ArchivedFile:
-    """The index entry of a file from its front matter."""
-    archive = meta.get("_archive")
-    return ArchivedFile(
-        post_id=post_id,
-        path=rel_path,
-        is_based_on_url=_text(meta, "isBasedOnUrl"),
-        url=_text(meta, "url") or _text(meta, "canonical_url"),
-        title=_text(meta, "title"),
-        date_published=_text(meta, "datePublished"),
-        date_modified=_text(meta, "dateModified"),
-        archive=dict(archive) if isinstance(archive, Mapping) else {},
-    )
-
-
 def _utc_day(date_published: str) -> str:
     day = dates.utc_day(date_published)
     if not day:
@@ -325,6 +208,18 @@ def with_suffix_id(rel_path: str, post_id: str) -> str:
     if path.name == BUNDLE_INDEX and path.parent.name:
         return str(path.parent.with_name(f"{path.parent.name}-{post_id}") / path.name)
     return str(path.with_name(f"{path.stem}-{post_id}{path.suffix}"))
+
+
+def post_path(post: Post, generator: Generator = "jekyll") -> str:
+    """The relative path a post belongs at, a pure function of the post: ``_posts/YYYY-MM-DD-
+    <slug>.md`` or ``_drafts/<slug>.md`` (Hugo: ``content/posts/<slug>/index.md``, drafts too).
+    """
+    slug = post_slug(post)
+    if generator == "hugo":
+        return f"{HUGO_POSTS_DIR}/{slug}/{BUNDLE_INDEX}"
+    if post.draft:
+        return f"{DRAFTS_DIR}/{slug}.md"
+    return f"{POSTS_DIR}/{_utc_day(post.date_published)}-{slug}.md"
 
 
 def detect_generator(root: Path) -> Generator:
@@ -386,14 +281,8 @@ class Site:
         return self.root / ASSETS_DIR / post_id
 
     def path_for(self, post: Post) -> str:
-        """The relative path a post belongs at: ``_posts/YYYY-MM-DD-<slug>.md`` or ``_drafts/…``
-        (Hugo: ``content/posts/<slug>/index.md``, drafts too)."""
-        slug = post_slug(post)
-        if self.is_hugo:
-            return f"{HUGO_POSTS_DIR}/{slug}/{BUNDLE_INDEX}"
-        if post.draft:
-            return f"{DRAFTS_DIR}/{slug}.md"
-        return f"{POSTS_DIR}/{_utc_day(post.date_published)}-{slug}.md"
+        """The relative path a post belongs at (`post_path`; reads nothing from disk)."""
+        return post_path(post, self.generator)
 
     def resolve(self, rel_path: str | os.PathLike[str]) -> Path:
         """The absolute path of a path inside the site; `StoreError` if it would leave the root."""
@@ -488,11 +377,11 @@ class Site:
             for path in self.post_files():
                 rel = path.relative_to(self.root).as_posix()
                 try:
-                    if self.is_hugo and _not_yaml_front_matter(path):
+                    if self.is_hugo and not_yaml_front_matter(path):
                         continue  # TOML/JSON front matter (hugo new): the user's own page
                     meta = read_front_matter(path, INDEX_KEYS)
-                except (StoreError, OSError, UnicodeDecodeError) as exc:
-                    problems.append(Problem(rel, _one_line(exc)))
+                except (StoreError, FrontMatterError, OSError, UnicodeDecodeError) as exc:
+                    problems.append(Problem(rel, one_line(exc)))
                     continue
                 post_id = post_id_of(meta)
                 if post_id is None:
@@ -524,48 +413,60 @@ class Site:
         """The text of a post file in the site (`read_post_text`)."""
         return read_post_text(self.resolve(rel_path))
 
-    def write(
-        self,
-        post_id: str,
-        rel_path: str,
-        text: str | Callable[[str], str],
-        meta: Mapping[str, Any] | None = None,
-    ) -> WriteResult:
-        """Write a post's file at ``rel_path`` (or its ``-<post-id>`` variant); see module doc.
-
-        ``text`` may be a function of the path finally chosen, so that a file that had to move to
-        its ``-<post-id>`` variant still names its own path (``sourcePath``). ``meta``, when
-        given, is the front matter ``text`` was dumped from: the index entry is taken from it
-        instead of parsing the text again (its ``contentHash`` is read from the text).
-        """
+    def write(self, post_id: str, rel_path: str, text: str) -> WriteResult:
+        """Write a post's file text at ``rel_path`` (or its ``-<post-id>`` variant); see module
+        doc. The index entry is read back from ``text``."""
         with self._lock:
-            by_id = self._index()
-            existing = by_id.get(post_id)
+            existing = self._index().get(post_id)
             target, path = self._free_path(post_id, rel_path)
-            if callable(text):
-                text = text(target)
-            data = text.encode("utf-8")
-            if existing is not None and existing.path == target and _same_bytes(path, data):
-                return WriteResult("unchanged", target)
-            if self.before_first_write is not None:
-                hook, self.before_first_write = self.before_first_write, None
-                hook()
-            try:
-                path.parent.mkdir(parents=True, exist_ok=True)
-            except OSError as exc:
-                raise write_error(exc, path.parent) from None
-            write_atomic(path, data)
-            previous = existing.path if existing is not None and existing.path != target else None
-            if previous is not None:
-                old = self.resolve(previous)
-                with contextlib.suppress(FileNotFoundError):
-                    old.unlink()
-                if old.name == BUNDLE_INDEX and path.name == BUNDLE_INDEX:
-                    _carry_bundle(old.parent, path.parent)
-                self._by_path.pop(previous, None)
-            self._remember(post_id, target, text, meta)
-            status: WriteStatus = "created" if existing is None else "updated"
-            return WriteResult(status, target, previous)
+            result = self._put(existing, target, path, text)
+            if result.status != "unchanged":
+                self._remember(post_id, target, index_meta_of(text))
+            return result
+
+    def write_post(self, post: RenderedPost) -> WriteResult:
+        """Write a rendered post (`RenderedPost`) at its path (or its ``-<post-id>`` variant,
+        when another post or file holds it: then the file is dumped again, naming its own path
+        in ``sourcePath``). The index entry comes from its front matter and hash."""
+        with self._lock:
+            existing = self._index().get(post.post_id)
+            target, path = self._free_path(post.post_id, post.rel_path)
+            text, digest = post.text, post.content_hash
+            if target != post.rel_path:
+                text, digest = dumps_hashed({**post.meta, "sourcePath": target}, post.body)
+            result = self._put(existing, target, path, text)
+            if result.status != "unchanged":
+                archive = {**dict(post.meta.get("_archive") or {}), "contentHash": digest}
+                kept = {k: post.meta[k] for k in INDEX_KEYS if k in post.meta}
+                self._remember(post.post_id, target, {**kept, "_archive": archive})
+            return result
+
+    def _put(
+        self, existing: ArchivedFile | None, target: str, path: Path, text: str
+    ) -> WriteResult:
+        """Write ``text`` at ``target`` (under the lock), the post's old file removed when it
+        moved; unchanged bytes are left alone."""
+        data = text.encode("utf-8")
+        if existing is not None and existing.path == target and _same_bytes(path, data):
+            return WriteResult("unchanged", target)
+        if self.before_first_write is not None:
+            hook, self.before_first_write = self.before_first_write, None
+            hook()
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise write_error(exc, path.parent) from None
+        write_atomic(path, data)
+        previous = existing.path if existing is not None and existing.path != target else None
+        if previous is not None:
+            old = self.resolve(previous)
+            with contextlib.suppress(FileNotFoundError):
+                old.unlink()
+            if old.name == BUNDLE_INDEX and path.name == BUNDLE_INDEX:
+                _carry_bundle(old.parent, path.parent)
+            self._by_path.pop(previous, None)
+        status: WriteStatus = "created" if existing is None else "updated"
+        return WriteResult(status, target, previous)
 
     def _free_path(self, post_id: str, rel_path: str) -> tuple[str, Path]:
         """``rel_path``, or its ``-<post-id>`` variant when another post (or file) holds it, and
@@ -582,21 +483,8 @@ class Site:
             raise StoreError(f"{suffixed}: already holds another file; move it away and retry")
         return suffixed, path
 
-    def _remember(
-        self, post_id: str, rel_path: str, text: str, meta: Mapping[str, Any] | None = None
-    ) -> None:
+    def _remember(self, post_id: str, rel_path: str, meta: Mapping[str, Any]) -> None:
         assert self._by_id is not None
-        if meta is not None:
-            archive = dict(meta.get("_archive") or {})
-            found = _CONTENT_HASH_LINE_RE.search(text)
-            if found:
-                archive["contentHash"] = found.group(1)
-            meta = {**{k: meta[k] for k in INDEX_KEYS if k in meta}, "_archive": archive}
-        else:
-            try:  # only the keys the index keeps: parsing all of it is most of a write's CPU
-                meta = _load_keys(split(text)[0], INDEX_KEYS)
-            except StoreError:
-                meta = {}
         self._by_id[post_id] = archived_file(post_id, rel_path, meta)
         self._by_path[rel_path] = post_id
 
@@ -606,13 +494,6 @@ _RELATIVE_IMAGE_RE = re.compile(
     r"!\[[^\]\n]*\]\((?![a-z][a-z0-9+.-]*:|/|#)[^)\s]+\)"
     r"|<img [^>]*src=\"(?![a-z][a-z0-9+.-]*:|/)"
 )
-
-
-def _not_yaml_front_matter(path: Path) -> bool:
-    """True for a file whose front matter is TOML (``+++``) or JSON (``{``), not ours."""
-    with open(path, "rb") as fh:
-        head = fh.read(8).removeprefix(b"\xef\xbb\xbf")
-    return head.startswith((b"+++", b"{"))
 
 
 def _carry_bundle(old: Path, new: Path) -> None:
@@ -639,3 +520,4 @@ def _same_bytes(path: Path, data: bytes) -> bool:
         return path.stat().st_size == len(data) and path.read_bytes() == data
     except FileNotFoundError:
         return False
+

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from medium_archive import frontmatter
 from medium_archive.cleanup import clean_text
 from medium_archive.document import Code, Document, Heading, Image, Paragraph, Quote, Run
-from medium_archive.errors import StoreError
+from medium_archive.errors import FrontMatterError
 from medium_archive.frontmatter import (
     content_hash,
     dumps,
@@ -300,13 +300,13 @@ def test_loads_crlf() -> None:
     ],
 )
 def test_loads_errors(text: str, message: str) -> None:
-    with pytest.raises(StoreError, match=re.escape(message)):
+    with pytest.raises(FrontMatterError, match=re.escape(message)):
         loads(text)
 
 
 def test_loads_bad_yaml_names_the_line() -> None:
     text = "---\ntitle: ok\nkeywords: [a, b\nother: 1\n---\nbody\n"
-    with pytest.raises(StoreError) as info:
+    with pytest.raises(FrontMatterError) as info:
         loads(text)
     message = str(info.value)
     assert "\n" not in message

@@ -36,9 +36,10 @@ from test_jekyll import jekyll_build, new_site, require_jekyll
 from medium_archive import accounts, dates, fetch, frontmatter, store
 from medium_archive.cli import cli
 from medium_archive.errors import SiteNotWritable
+from medium_archive.pipeline import Settings
 from medium_archive.repair import repair_text
 from medium_archive.store import Site
-from medium_archive.sync import SyncSettings, sync_site
+from medium_archive.sync import sync_site
 
 SAMPLE = FIXTURES / "sample" / "sample-post.html"
 SAMPLE_ID = "5a3c2e1f9b7d"
@@ -482,7 +483,10 @@ def test_sync_on_a_full_disk_stops_with_one_error(
     done = []
     with pytest.raises(SiteNotWritable, match="No space left"):
         for item in sync_site(
-            Site(root), session=None, settings=SyncSettings(jobs=1), fetch_page=changed_page
+            Site(root),
+            session=None,
+            settings=Settings(jobs=1, keep_body_format=True, keep_images=True),
+            fetch_page=changed_page,
         ):
             done.append(item)
     assert len(attempts) == 1 and len(fetched) <= 2 and done == []

@@ -22,10 +22,11 @@ from conftest import FIXTURES, load_truth
 from pytest_httpserver import HTTPServer
 from test_jekyll import jekyll_build, new_site, require_jekyll, squeeze, visible_text
 
-from medium_archive.accounts import AccountSettings, import_export, source_kind
+from medium_archive.accounts import import_export, source_kind
 from medium_archive.archive import Status
 from medium_archive.cli import cli
 from medium_archive.fetch import make_session
+from medium_archive.pipeline import Settings
 from medium_archive.store import Site
 
 ACCOUNT = "enkiv2"
@@ -200,6 +201,26 @@ def test_a_second_import_changes_nothing(
     assert summary["skipped response"] == len(responses)
 
 
+def test_parse_processes_render_exports_the_same(
+    export: tuple[Path, Path, dict[str, dict[str, Any]]], tmp_path: Path
+) -> None:
+    """--processes applies to exports too (one pipeline): rendered in worker processes, every
+    file is byte for byte the one rendered in the importing threads."""
+    zip_path, _, truths = export
+    files = {}
+    for processes in ("0", "2"):
+        site = tmp_path / f"blog-{processes}"
+        result = run(str(zip_path), "--site", str(site), "--drafts", "--processes", processes)
+        assert result.exit_code == 0, result.output
+        files[processes] = {
+            p.relative_to(site).as_posix(): p.read_bytes()
+            for p in site.glob("_*/*.md")
+        }
+    published, drafts, _ = kinds(truths)
+    assert len(files["2"]) == len(published) + len(drafts)
+    assert files["2"] == files["0"]
+
+
 def test_a_damaged_zip_is_one_clear_error(tmp_path: Path) -> None:
     bad = tmp_path / "medium-export.zip"
     bad.write_bytes(b"PK\x03\x04 this is not really a zip")
@@ -250,7 +271,7 @@ def test_enrich_adds_live_metadata_and_keeps_the_export_elsewhere(
             zip_path,
             site=site,
             session=session,
-            settings=AccountSettings(jobs=2, enrich=True),
+            settings=Settings(jobs=2, enrich=True),
             live_url=lambda post: httpserver.url_for(f"/p/{post.id}"),
         )
     )

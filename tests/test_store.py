@@ -376,7 +376,7 @@ def test_index_entry_from_meta_is_the_one_read_back(tmp_path: Path) -> None:
     prepared = archive.prepare_post(
         loaded, site=site, options=archive.Options(), source=str(sample)
     )
-    site.write(prepared.post_id, prepared.rel_path, prepared.text_at, prepared.meta)
+    site.write_post(prepared)
     written = site.index()[prepared.post_id]
     assert written.archive["contentHash"].startswith("sha256:")
     assert written.archive["etag"] == 'W/"abc"'

@@ -9,7 +9,7 @@ import pytest
 
 from medium_archive.sources.urllist import (
     ListEntry,
-    ListError,
+    ListProblem,
     clean_line,
     count_entries,
     iter_list,
@@ -76,7 +76,7 @@ def test_urls_without_post_id_are_deduplicated_by_canonical_url() -> None:
 def test_bad_lines_are_errors_with_their_line_number() -> None:
     lines = [URL, "not a url", "ftp://example.com/post-5a3c2e1f9b7e", "saved/page.html"]
     items = list(iter_list(lines))
-    errors = [i for i in items if isinstance(i, ListError)]
+    errors = [i for i in items if isinstance(i, ListProblem)]
     assert [e.line for e in errors] == [2, 3, 4]
     assert str(errors[0]) == "line 2: not an http(s) URL or an existing file: not a url"
     assert "not ftp: URLs" in errors[1].reason
@@ -88,7 +88,7 @@ def test_existing_files_are_entries_when_file_exists_says_so() -> None:
     items = list(iter_list(lines, file_exists=lambda p: p.lstrip("./") in existing))
     assert isinstance(items[0], ListEntry) and items[0].is_file
     assert isinstance(items[1], ListEntry) and items[1].duplicate_of == 1
-    assert isinstance(items[2], ListError)
+    assert isinstance(items[2], ListProblem)
 
 
 def test_the_list_is_read_lazily() -> None:

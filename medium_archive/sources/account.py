@@ -29,7 +29,7 @@ from typing import Any
 from .. import fetch
 from ..errors import Blocked, MediumArchiveError, SourceError
 from ..urls import POST_ID_RE, host, is_http_url, post_id_from_url, strip_tracking, urlsplit
-from .urllist import ListEntry, ListError
+from .urllist import ListEntry, ListProblem
 
 #: Posts asked for per page (what Medium's own profile page asks for).
 PAGE_SIZE = 10
@@ -112,7 +112,7 @@ class AccountEntry(ListEntry):
 
 
 @dataclass(frozen=True)
-class ListingStopped(ListError):
+class ListingStopped(ListProblem):
     """The listing failed after its first page: reported as one failed input."""
 
     def __str__(self) -> str:
@@ -268,7 +268,7 @@ def iter_listing(
 ) -> Iterator[AccountEntry | ListingStopped]:
     """Every post of the account as an `AccountEntry`, page after page, each page fetched when
     the previous one is used up. A post listed twice is given once. A page that fails after the
-    first ends the listing with a `ListError` saying so (the posts listed so far are archived;
+    first ends the listing with a `ListProblem` saying so (the posts listed so far are archived;
     run again to finish: they are skipped then)."""
     seen: set[str] = set()
     page: ListingPage | None = first

@@ -3,7 +3,7 @@
 Owns reading such a list leniently and lazily: blank lines and ``#`` comments are skipped;
 surrounding whitespace, Markdown ``<…>`` brackets and trailing punctuation are tolerated; the same
 post named twice (other URL shapes, tracking parameters) is flagged as a duplicate of its first
-line; a line that is neither an http(s) URL nor an existing file becomes a `ListError` with its
+line; a line that is neither an http(s) URL nor an existing file becomes a `ListProblem` with its
 line number. Pure and streaming: nothing is fetched or read, and the only state kept is one short
 key per distinct post (to spot duplicates), so a list of any length starts at once.
 """
@@ -16,7 +16,9 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import TextIO
 
+from ..archive import Outcome, Status
 from ..errors import SourceError
+from ..items import FetchItem, SavedItem, Work
 from ..urls import canonical_url, is_http_url, post_id_from_url
 
 #: The longest line a list may have (a URL is rarely over 2,000 characters): anything longer is
@@ -48,8 +50,9 @@ class ListEntry:
 
 
 @dataclass(frozen=True)
-class ListError:
-    """A line that names nothing archivable; it is reported and skipped."""
+class ListProblem:
+    """A line that names nothing archivable (not an exception: a list's entry, reported as
+    ``invalid`` and skipped)."""
 
     line: int
     text: str
@@ -95,8 +98,8 @@ def key_for_path(path: str) -> str:
 
 def parse_line(
     number: int, text: str, *, file_exists: Callable[[str], bool] = file_exists_never
-) -> ListEntry | ListError | None:
-    """One line as a `ListEntry`, a `ListError`, or None for a blank or comment line."""
+) -> ListEntry | ListProblem | None:
+    """One line as a `ListEntry`, a `ListProblem`, or None for a blank or comment line."""
     source = clean_line(text)
     if not source:
         return None
@@ -110,12 +113,12 @@ def parse_line(
         reason = f"only http(s) URLs and saved .html files can be archived, not {scheme}: URLs"
     else:
         reason = "not an http(s) URL or an existing file"
-    return ListError(number, text.strip(), reason)
+    return ListProblem(number, text.strip(), reason)
 
 
 def iter_list(
     lines: Iterable[str], *, file_exists: Callable[[str], bool] = file_exists_never
-) -> Iterator[ListEntry | ListError]:
+) -> Iterator[ListEntry | ListProblem]:
     """The entries of a list, lazily, numbered from 1; later mentions of a post are flagged.
 
     ``file_exists`` decides whether a non-URL line names a saved page (pass ``os.path.isfile``);
@@ -157,3 +160,22 @@ def bounded_lines(stream: TextIO, limit: int = MAX_LINE) -> Iterator[str]:
 def count_entries(lines: Iterable[str]) -> int:
     """How many non-blank, non-comment lines a list has (a cheap total for progress display)."""
     return sum(1 for text in lines if clean_line(text))
+
+
+def to_item(entry: ListEntry | ListProblem) -> Work:
+    """What the pipeline makes of a list's entry (or an account listing's): a URL to fetch, a
+    saved file to read, or the outcome of an invalid or repeated line."""
+    if isinstance(entry, ListProblem):
+        return Outcome(entry.text, Status.INVALID, error=str(entry))
+    if entry.duplicate_of is not None:
+        note = f"line {entry.line}: same post as line {entry.duplicate_of}; archived once"
+        return Outcome(entry.source, Status.DUPLICATE, entry.post_id or "", warnings=(note,))
+    if entry.is_file:
+        return SavedItem(entry.source)
+    return FetchItem(entry.source, entry.post_id)
+
+
+def unexpected(entry: ListEntry | ListProblem, exc: Exception) -> Outcome:
+    """The outcome of an entry whose work failed in a way nothing expected (a bug)."""
+    source = entry.text if isinstance(entry, ListProblem) else entry.source
+    return Outcome(source, Status.FAILED, error=f"{source}: unexpected error: {exc!r}")
