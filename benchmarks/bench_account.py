@@ -53,13 +53,18 @@ def main() -> None:
             length = int(self.headers.get("Content-Length", "0"))
             variables = json.loads(self.rfile.read(length))[0]["variables"]
             start = int(variables["from"] or 0)
-            posts = [{"id": farm.post_id(k), "mediumUrl": origin + farm.path(k)}
-                     for k in range(start, min(start + PAGE, n))]
+            posts = [
+                {"id": farm.post_id(k), "mediumUrl": origin + farm.path(k)}
+                for k in range(start, min(start + PAGE, n))
+            ]
             following = {"from": str(start + PAGE)} if start + PAGE < n else None
-            user = {"__typename": "User", "homepagePostsConnection": {
-                "posts": posts, "pagingInfo": {"next": following}}}
-            self.answer(200, "application/json",
-                        json.dumps([{"data": {"userResult": user}}]).encode())
+            user = {
+                "__typename": "User",
+                "homepagePostsConnection": {"posts": posts, "pagingInfo": {"next": following}},
+            }
+            self.answer(
+                200, "application/json", json.dumps([{"data": {"userResult": user}}]).encode()
+            )
 
         def answer(self, status: int, kind: str, body: bytes) -> None:
             self.send_response(status)
@@ -75,13 +80,26 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         listing = Path(tmp) / "urls.txt"
         listing.write_text("".join(f"{origin}{farm.path(k)}\n" for k in range(n)))
-        print(f"N={n} posts, latency {latency * 1000:.0f} ms, --jobs {args.jobs}; "
-              f"ideal {n * latency / args.jobs:.1f} s of post fetches, "
-              f"{n // PAGE} listing pages = {n / PAGE * latency:.1f} s if run before them")
+        print(
+            f"N={n} posts, latency {latency * 1000:.0f} ms, --jobs {args.jobs}; "
+            f"ideal {n * latency / args.jobs:.1f} s of post fetches, "
+            f"{n // PAGE} listing pages = {n / PAGE * latency:.1f} s if run before them"
+        )
         for label, source in (("URL list", str(listing)), ("@farm", "@farm")):
             site = Path(tmp) / label.replace(" ", "-")
-            command = [sys.executable, "-m", "medium_archive", "import", source, "--site",
-                       str(site), "--jobs", str(args.jobs), "--rate", "100000"]
+            command = [
+                sys.executable,
+                "-m",
+                "medium_archive",
+                "import",
+                source,
+                "--site",
+                str(site),
+                "--jobs",
+                str(args.jobs),
+                "--rate",
+                "100000",
+            ]
             started = time.monotonic()
             done = subprocess.run(command, env=env, capture_output=True, text=True)
             wall = time.monotonic() - started

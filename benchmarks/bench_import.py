@@ -156,8 +156,19 @@ def run_import(
     """Run one import into a fresh site, sampling the memory of the process tree every ``every``
     seconds (the sampling runs on the same cores as the import, so it is kept cheap)."""
     with tempfile.TemporaryDirectory() as site:
-        command = [sys.executable, "-m", "medium_archive", "import", str(listing), "--site", site,
-                   "--jobs", str(jobs), "--rate", "100000"]
+        command = [
+            sys.executable,
+            "-m",
+            "medium_archive",
+            "import",
+            str(listing),
+            "--site",
+            site,
+            "--jobs",
+            str(jobs),
+            "--rate",
+            "100000",
+        ]
         if processes is not None:
             command += ["--processes", str(processes)]
         command += extra
@@ -209,10 +220,17 @@ def main() -> None:
     parser.add_argument("-n", "--posts", type=int, default=200)
     parser.add_argument("--latency", type=float, default=0.1, help="seconds per response")
     parser.add_argument("--jobs", type=int, nargs="+", default=[1, 4, 8, 16])
-    parser.add_argument("--processes", type=int, default=None,
-                        help="parse worker processes (default: the CLI's choice)")
-    parser.add_argument("--no-embeds", action="store_true",
-                        help="pass --no-embeds (the farm answers every media page 404)")
+    parser.add_argument(
+        "--processes",
+        type=int,
+        default=None,
+        help="parse worker processes (default: the CLI's choice)",
+    )
+    parser.add_argument(
+        "--no-embeds",
+        action="store_true",
+        help="pass --no-embeds (the farm answers every media page 404)",
+    )
     args = parser.parse_args()
 
     farm = Farm(templates(CORPUS if CORPUS.is_dir() else None))
@@ -231,15 +249,19 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         listing = Path(tmp) / "urls.txt"
         listing.write_text("".join(f"{base}{farm.path(n)}\n" for n in range(args.posts)))
-        print(f"{args.posts} posts from {len(farm.templates)} templates "
-              f"(mean {sum(sizes) / len(sizes) / 1024:.0f} KB), "
-              f"latency {args.latency * 1000:.0f} ms, "
-              f"processes={'auto' if args.processes is None else args.processes}, "
-              f"{os.cpu_count()} CPUs")
-        print(f"{'jobs':>4} {'wall s':>7} {'ideal s':>7} {'ratio':>5} {'main MB':>7} "
-              f"{'workers MB':>10} {'tree MB':>7} {'tree PSS MB':>11} "
-              f"{'CPU ms/post main+workers':>24} {'harness':>16} {'exit':>4}  "
-              "main RSS over time (s:MB)")
+        print(
+            f"{args.posts} posts from {len(farm.templates)} templates "
+            f"(mean {sum(sizes) / len(sizes) / 1024:.0f} KB), "
+            f"latency {args.latency * 1000:.0f} ms, "
+            f"processes={'auto' if args.processes is None else args.processes}, "
+            f"{os.cpu_count()} CPUs"
+        )
+        print(
+            f"{'jobs':>4} {'wall s':>7} {'ideal s':>7} {'ratio':>5} {'main MB':>7} "
+            f"{'workers MB':>10} {'tree MB':>7} {'tree PSS MB':>11} "
+            f"{'CPU ms/post main+workers':>24} {'harness':>16} {'exit':>4}  "
+            "main RSS over time (s:MB)"
+        )
         for jobs in args.jobs:
             harness_before = os.times()
             extra = ("--no-embeds",) if args.no_embeds else ()
@@ -252,12 +274,15 @@ def main() -> None:
             def cpu(seconds: float) -> str:
                 return f"{seconds * 1000 / args.posts:.1f}"
 
-            print(f"{jobs:>4} {run.wall:>7.1f} {ideal:>7.1f} {run.wall / ideal:>5.2f} "
-                  f"{run.peak_main:>7.0f} {run.peak_children:>10.0f} {run.peak_tree:>7.0f} "
-                  f"{run.peak_tree_pss:>11.0f} "
-                  f"{cpu(run.cpu_main):>11} + {cpu(sum(run.cpu_children.values())):<10} "
-                  f"{cpu(harness):>5} ({cpu(harness_sys)} sys) "
-                  f"{run.code:>4}  {series(run)}", flush=True)
+            print(
+                f"{jobs:>4} {run.wall:>7.1f} {ideal:>7.1f} {run.wall / ideal:>5.2f} "
+                f"{run.peak_main:>7.0f} {run.peak_children:>10.0f} {run.peak_tree:>7.0f} "
+                f"{run.peak_tree_pss:>11.0f} "
+                f"{cpu(run.cpu_main):>11} + {cpu(sum(run.cpu_children.values())):<10} "
+                f"{cpu(harness):>5} ({cpu(harness_sys)} sys) "
+                f"{run.code:>4}  {series(run)}",
+                flush=True,
+            )
     server.shutdown()
 
 

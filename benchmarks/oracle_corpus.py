@@ -42,8 +42,12 @@ def main() -> int:
         with tempfile.TemporaryDirectory() as tmp:
             site = Path(tmp) / "site"
             built = oracle.jekyll_site(site, archived)
-            subprocess.run([jekyll, "build", "--source", str(site), "--destination",
-                            str(site / "_site")], check=True, capture_output=True, timeout=600)
+            subprocess.run(
+                [jekyll, "build", "--source", str(site), "--destination", str(site / "_site")],
+                check=True,
+                capture_output=True,
+                timeout=600,
+            )
             for post, want in zip(archived, wants, strict=True):
                 page = built[post.source].read_text(encoding="utf-8")
                 html = oracle.built_body(page)
@@ -61,10 +65,12 @@ def main() -> int:
         tables = sum(p == "<table>" for p in problems)
         scripts = sum(p == "<script>" for p in problems)
         js = sum("javascript:" in p.lower() for p in problems)
-        print(f"{renderer:10}: {verbatim}/{total} paragraphs verbatim "
-              f"({100 * verbatim / max(total, 1):.1f} %), {in_pre}/{code} code blocks in <pre>, "
-              f"{tables} tables, {scripts} scripts, {js} javascript: links, "
-              f"{len(problems)} invented tags or links in all")
+        print(
+            f"{renderer:10}: {verbatim}/{total} paragraphs verbatim "
+            f"({100 * verbatim / max(total, 1):.1f} %), {in_pre}/{code} code blocks in <pre>, "
+            f"{tables} tables, {scripts} scripts, {js} javascript: links, "
+            f"{len(problems)} invented tags or links in all"
+        )
         if args.verbose:
             for r in found:
                 for line in r.missing + r.problems:

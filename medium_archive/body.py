@@ -49,17 +49,49 @@ from .text import norm
 
 _HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 _SKIP_TAGS = frozenset(
-    {"script", "style", "noscript", "button", "svg", "canvas", "template", "form", "input",
-     "textarea", "select", "nav", "footer", "header", "aside", "link", "meta", "title", "head"}
+    {
+        "script",
+        "style",
+        "noscript",
+        "button",
+        "svg",
+        "canvas",
+        "template",
+        "form",
+        "input",
+        "textarea",
+        "select",
+        "nav",
+        "footer",
+        "header",
+        "aside",
+        "link",
+        "meta",
+        "title",
+        "head",
+    }
 )
 #: Class tokens of page chrome that can sit inside the article container.
 _CHROME_CLASSES = frozenset(
-    {"postMetaLockup", "postMetaInline", "postMetaHeader", "js-postMetaLockup",
-     "postArticle-footer",
-     "pw-post-byline-header", "pw-author", "pw-reading-time", "pw-responses-count",
-     "pw-multi-vote-count", "pw-published-date", "pw-more-medium-articles", "speechify-ignore",
-     "graf-dropCapImage", "progressiveMedia-thumbnail", "js-postMetaInlineSupplemental",
-     "mixtapeImage"}
+    {
+        "postMetaLockup",
+        "postMetaInline",
+        "postMetaHeader",
+        "js-postMetaLockup",
+        "postArticle-footer",
+        "pw-post-byline-header",
+        "pw-author",
+        "pw-reading-time",
+        "pw-responses-count",
+        "pw-multi-vote-count",
+        "pw-published-date",
+        "pw-more-medium-articles",
+        "speechify-ignore",
+        "graf-dropCapImage",
+        "progressiveMedia-thumbnail",
+        "js-postMetaInlineSupplemental",
+        "mixtapeImage",
+    }
 )
 _TITLE_CLASSES = frozenset({"graf--title", "pw-post-title"})
 _SUBTITLE_CLASSES = frozenset({"graf--subtitle", "pw-subtitle-paragraph", "graf--kicker"})
@@ -83,7 +115,6 @@ _CONTAINER_XPATHS = (
     lxml.etree.XPath("/descendant::article[1]"),
 )
 _GRAF_XPATH = lxml.etree.XPath("boolean(.//*[contains(@class, 'graf--')])")
-
 
 
 # --- public API --------------------------------------------------------------------------------
@@ -366,8 +397,14 @@ class _Walker:
         alt = clean_text((img.get("alt") if img is not None else "") or "").strip()
         if alt.lower() in _FILLER_ALTS:
             alt = ""
-        self._emit(Image(src, " ".join(alt.split()), caption if has_text(caption) else (),
-                         _image_link(el, self.url)))
+        self._emit(
+            Image(
+                src,
+                " ".join(alt.split()),
+                caption if has_text(caption) else (),
+                _image_link(el, self.url),
+            )
+        )
 
     def _next_media(self) -> str:
         index = self.embed_index
@@ -388,8 +425,9 @@ class _Walker:
         found = _MEDIA_ID_RE.search(href)
         media_id = (iframe.get("data-media-id") or "").strip() or (found.group(1) if found else "")
         title = norm(iframe.get("title"))
-        self._emit(Embed(href, title=title, caption=caption, media_id=media_id,
-                         resolved=found is None))
+        self._emit(
+            Embed(href, title=title, caption=caption, media_id=media_id, resolved=found is None)
+        )
 
     def _gist(self, script: Any) -> bool:
         match = _GIST_RE.match((script.get("src") or "").strip())
@@ -420,8 +458,9 @@ def _image_link(figure: Any, base: str) -> str:
     """The link an image is wrapped in (Medium's ``a.graf-imageAnchor``), '' when none."""
     for anchor in figure.iter("a"):
         href = anchor.get("href")
-        if href and (anchor.find(".//img") is not None or anchor.find(".//*[@data-image-id]")
-                     is not None):
+        if href and (
+            anchor.find(".//img") is not None or anchor.find(".//*[@data-image-id]") is not None
+        ):
             return clean_href(href, base)
     return ""
 
@@ -475,8 +514,11 @@ def _inline_into(el: Any, base: str, out: list[Run], heading: bool, marks: _Mark
         out.append(run)
     for child in el:
         tag = child.tag if isinstance(child.tag, str) else ""
-        if tag and tag not in _SKIP_TAGS and tag not in ("img", "figcaption") and not _is_chrome(
-            child
+        if (
+            tag
+            and tag not in _SKIP_TAGS
+            and tag not in ("img", "figcaption")
+            and not _is_chrome(child)
         ):
             _inline_child(child, tag, base, out, heading, marks)
         run = _text(child.tail, marks)

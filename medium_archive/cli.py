@@ -104,7 +104,6 @@ def lock_site(ctx: click.Context, site: Site, *, create: bool = True) -> None:
             console(f"removed {len(removed)} temp file(s) left by an interrupted run")
 
 
-
 def exit_code_for(outcomes: Iterable[Outcome]) -> ExitCode:
     return ExitCode.FAILED if any(o.failed for o in outcomes) else ExitCode.OK
 
@@ -210,6 +209,7 @@ def repair(
 
 
 # --- import ---------------------------------------------------------------------------------
+
 
 def open_account(
     kind: str,
@@ -501,9 +501,7 @@ def sync(
             ):
                 outcome = done.result
                 tally.add(outcome)
-                echo_sync_outcome(
-                    progress, outcome, dry_run=dry_run, json_mode=as_json, site=site
-                )
+                echo_sync_outcome(progress, outcome, dry_run=dry_run, json_mode=as_json, site=site)
                 if report_json is not None:
                     report_json.add({**outcome.as_dict(), "changes": list(outcome.changes)})
                 progress.step()
@@ -517,4 +515,3 @@ def sync(
     failed = tally.failed > 0 or tally.counts.get(Status.CONFLICT, 0) > 0
     extra = {"dry_run": dry_run}
     finish_batch("sync", tally, progress, report_json, received, notes, failed=failed, extra=extra)
-

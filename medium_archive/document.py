@@ -232,8 +232,9 @@ def tidy_runs(runs: list[Run]) -> Inline:
         if "\n" in text:
             text = _BR_SPACE_RE.sub("\n", text)
         if text:
-            out.append(run if text == run.text else Run(text, run.strong, run.em, run.code,
-                                                         run.href))
+            out.append(
+                run if text == run.text else Run(text, run.strong, run.em, run.code, run.href)
+            )
     while out and not out[0].text.lstrip(" \n"):
         out.pop(0)
     while out and not out[-1].text.rstrip(" \n"):
@@ -242,8 +243,9 @@ def tidy_runs(runs: list[Run]) -> Inline:
         return ()
     first, last = out[0], out[-1]
     if first.text[0] in " \n":
-        out[0] = first = Run(first.text.lstrip(" \n"), first.strong, first.em, first.code,
-                             first.href)
+        out[0] = first = Run(
+            first.text.lstrip(" \n"), first.strong, first.em, first.code, first.href
+        )
     if last.text[-1] in " \n":
         last = out[-1]
         out[-1] = Run(last.text.rstrip(" \n"), last.strong, last.em, last.code, last.href)
@@ -260,7 +262,7 @@ def tidy_runs(runs: list[Run]) -> Inline:
             continue
         core = run.text.strip(" \n")
         lead = run.text[: len(run.text) - len(run.text.lstrip(" \n"))]
-        trail = run.text[len(lead) + len(core):]
+        trail = run.text[len(lead) + len(core) :]
         before = out[i - 1] if i else None
         after = out[i + 1] if i + 1 < len(out) else None
         if lead:  # out of the marks the run before does not share
@@ -276,8 +278,9 @@ def _shared(run: Run, other: Run | None, text: str) -> Run:
     """``text`` (edge spaces of ``run``) with the marks ``run`` shares with its neighbour."""
     if other is None:
         return Run(text, href=run.href)
-    return Run(text, run.strong and other.strong, run.em and other.em, run.code and other.code,
-               run.href)
+    return Run(
+        text, run.strong and other.strong, run.em and other.em, run.code and other.code, run.href
+    )
 
 
 def has_text(runs: Inline | None) -> bool:

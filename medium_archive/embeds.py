@@ -101,9 +101,7 @@ class EmbedResolver:
             files = [f for f in files if f.name == file] or files
         if not files:
             raise FetchError(f"{js_url}: the gist's embed lists no files", url=js_url)
-        return [
-            Code(self._text(self._gist_url(f.raw_url)).rstrip("\n"), f.lang) for f in files
-        ]
+        return [Code(self._text(self._gist_url(f.raw_url)).rstrip("\n"), f.lang) for f in files]
 
     def _gist_url(self, url: str) -> str:
         if self.gist_base and url.startswith(GIST_ORIGIN + "/"):
@@ -277,7 +275,9 @@ def resolve_one(
             return Resolved(proxy, title, False, warning=_warning(proxy, title, exc))
         if target is None:
             return Resolved(
-                proxy, title, False,
+                proxy,
+                title,
+                False,
                 warning=f"embed {_name(proxy, title)}: its media page shows nothing known; "
                 "kept the link to Medium's copy",
             )
@@ -348,8 +348,12 @@ def resolve_embeds(
         if isinstance(block, Embed) and block.kind == "iframe" and not block.code:
             key = block.media_id or block.url
             found = resolve_one(
-                block.url, title=block.title, media_id=block.media_id, origin=origin,
-                resolver=resolver, known=from_record(known.get(key)),
+                block.url,
+                title=block.title,
+                media_id=block.media_id,
+                origin=origin,
+                resolver=resolver,
+                known=from_record(known.get(key)),
             )
             if found.warning:
                 warnings.append(found.warning)

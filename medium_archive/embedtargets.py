@@ -231,9 +231,7 @@ def _vimeo(url: str, host: str, segments: list[str], query: _Query) -> Target | 
     return Target(f"https://vimeo.com/{numeric[0]}", "Vimeo", numeric[0])
 
 
-def _soundcloud(
-    url: str, host: str, segments: list[str], query: _Query
-) -> Target | None:
+def _soundcloud(url: str, host: str, segments: list[str], query: _Query) -> Target | None:
     if host == "w.soundcloud.com":
         inner = (query.get("url") or [""])[0]
         if not inner.startswith(("http://", "https://")):
@@ -275,9 +273,7 @@ def _twitter(url: str, host: str, segments: list[str], query: _Query) -> Target 
     return None
 
 
-def _instagram(
-    url: str, host: str, segments: list[str], query: _Query
-) -> Target | None:
+def _instagram(url: str, host: str, segments: list[str], query: _Query) -> Target | None:
     if host not in ("instagram.com", "instagr.am"):
         return None
     if len(segments) >= 2 and segments[0] in ("p", "reel", "tv"):
@@ -306,7 +302,15 @@ def _spotify(url: str, host: str, segments: list[str], query: _Query) -> Target 
 
 _Matcher = Callable[[str, str, list[str], dict[str, list[str]]], "Target | None"]
 _MATCHERS: tuple[_Matcher, ...] = (
-    _gist, _youtube, _vimeo, _soundcloud, _codepen, _twitter, _instagram, _maps, _spotify
+    _gist,
+    _youtube,
+    _vimeo,
+    _soundcloud,
+    _codepen,
+    _twitter,
+    _instagram,
+    _maps,
+    _spotify,
 )
 
 
@@ -314,4 +318,3 @@ def offline_target(url: str, thumbnail: str = "") -> Target | None:
     """The target known from the page alone: the embed's URL (when not the proxy), else its
     thumbnail."""
     return target_of_url(url) or target_of_thumbnail(thumbnail)
-

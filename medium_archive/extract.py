@@ -62,10 +62,14 @@ def extract_authors(page: ParsedPage) -> tuple[Author, ...]:
     base = page.canonical or page.url
     found = [
         absolute(strip_tracking(candidate), base)
-        for candidate in (as_str(person.get("url")), page.links.get("author", ""),
-                          page.meta.get("article:author", ""))
+        for candidate in (
+            as_str(person.get("url")),
+            page.links.get("author", ""),
+            page.meta.get("article:author", ""),
+        )
         if candidate.startswith(("http://", "https://", "/@", "//"))
-        and "facebook.com" not in candidate and parsable_url(candidate)
+        and "facebook.com" not in candidate
+        and parsable_url(candidate)
         and parsable_url(base)
     ]
     # FORMAT.md: "https://medium.com/@user where the page gives that form" (JSON-LD may give
@@ -129,7 +133,9 @@ def publisher_name_url(page: ParsedPage, title: str) -> tuple[str, str]:
     if parts.hostname and host(canonical) != "medium.com":
         if host(canonical).endswith(".medium.com") and not site_suffix(page, title):
             return "", ""  # a user subdomain (erik-engheim.medium.com) is a personal post
-        return (site if site and site != "Medium" else site_suffix(page, title)), f"https://{parts.hostname}"
+        return (
+            site if site and site != "Medium" else site_suffix(page, title)
+        ), f"https://{parts.hostname}"
     segments = [s for s in parts.path.split("/") if s]
     if len(segments) >= 2 and not segments[0].startswith("@") and segments[0] != "p":
         return site_suffix(page, title), f"https://medium.com/{segments[0]}"
@@ -149,7 +155,7 @@ def site_suffix(page: ParsedPage, title: str) -> str:
     authors = {norm(page.meta.get("author")), norm(as_str(ld_person(page).get("name")))}
     for sep in TITLE_SEPARATORS:
         if title and raw.startswith(title + sep):
-            rest = raw[len(title) + len(sep):]
+            rest = raw[len(title) + len(sep) :]
             return "" if rest in authors else rest
     return ""
 
@@ -183,9 +189,7 @@ def tags_from_state(page: ParsedPage) -> tuple[str, ...]:
     raw = virtuals.get("tags") if isinstance(virtuals, dict) else None
     if not isinstance(raw, list):
         return ()
-    return tuple(
-        norm(as_str(t.get("name"))) for t in raw if isinstance(t, dict) and t.get("name")
-    )
+    return tuple(norm(as_str(t.get("name"))) for t in raw if isinstance(t, dict) and t.get("name"))
 
 
 def tags_from_links(page: ParsedPage) -> tuple[str, ...]:
@@ -197,19 +201,16 @@ def tags_from_links(page: ParsedPage) -> tuple[str, ...]:
         card = a.xpath("ancestor::article[1]")
         if card and card[0] is not first_article:
             continue  # a related-story card
-        own = (href.endswith("?source=post") or (page.post_id and f"-----{page.post_id}" in href)
-               or (href.startswith("/tag/") and a.getparent().tag == "li")
-               or bool(a.xpath('ancestor::*[contains(@class, "postTags")]')))
+        own = (
+            href.endswith("?source=post")
+            or (page.post_id and f"-----{page.post_id}" in href)
+            or (href.startswith("/tag/") and a.getparent().tag == "li")
+            or bool(a.xpath('ancestor::*[contains(@class, "postTags")]'))
+        )
         name = element_text(a)
         if own and name and name not in tags:
             tags.append(name)
     return tuple(tags)
-
-
-
-
-
-
 
 
 def extract_app_links(page: ParsedPage) -> tuple[AppLink, ...]:
@@ -289,8 +290,9 @@ def extract_date_published(page: ParsedPage) -> str:
         found = iso_from_epoch_ms(page.state.post.get("firstPublishedAt"))
         if found:
             return found
-    for value in page.tree.xpath("//header//time/@datetime | //*[contains(@class, "
-                                 "'postMetaInline')]//time/@datetime"):
+    for value in page.tree.xpath(
+        "//header//time/@datetime | //*[contains(@class, 'postMetaInline')]//time/@datetime"
+    ):
         found = iso_from_text(str(value))
         if found:
             return found
@@ -457,9 +459,11 @@ def extract_post(html: str, url: str, *, checked: bool = False) -> Post:
     subtitle = extract_subtitle(page, title_el)
     paywalled = extract_is_paywalled(page)
     truncated = is_truncated(page, paywalled)
-    warnings = ("the body looks cut by Medium's paywall: only the free part was archived",) if (
-        truncated
-    ) else ()
+    warnings = (
+        ("the body looks cut by Medium's paywall: only the free part was archived",)
+        if (truncated)
+        else ()
+    )
     title = extract_title(page, title_el)
     document = extract_document(page, page.canonical or url, title, subtitle)
     return Post(

@@ -35,8 +35,25 @@ from .writing import (
 
 #: Tags and attributes of the normalised body contract (see body.py).
 ALLOWED_TAGS = frozenset(
-    {"h2", "h3", "p", "blockquote", "ul", "ol", "li", "hr", "pre", "figure", "img",
-     "figcaption", "a", "strong", "em", "code", "br"}
+    {
+        "h2",
+        "h3",
+        "p",
+        "blockquote",
+        "ul",
+        "ol",
+        "li",
+        "hr",
+        "pre",
+        "figure",
+        "img",
+        "figcaption",
+        "a",
+        "strong",
+        "em",
+        "code",
+        "br",
+    }
 )
 ALLOWED_ATTRIBUTES = {
     "a": {"href"},
@@ -136,9 +153,13 @@ def render_html(doc: Document) -> str:
                 parts.append(f"<{tag}>\n{lis}\n</{tag}>")
             continue
         text = _html_block(block)
-        if text and isinstance(block, Quote) and block.continued and parts[-1:] and parts[
-            -1
-        ].endswith("</blockquote>"):  # one quote of several paragraphs
+        if (
+            text
+            and isinstance(block, Quote)
+            and block.continued
+            and parts[-1:]
+            and parts[-1].endswith("</blockquote>")
+        ):  # one quote of several paragraphs
             parts[-1] = parts[-1].removesuffix("</blockquote>") + text.removeprefix("<blockquote>")
             continue
         if text:

@@ -77,9 +77,7 @@ def parser(encoding: str | None = None) -> lxml.html.HTMLParser:
         parsers = _LOCAL.parsers = {}
     found = parsers.get(encoding)
     if found is None:
-        found = parsers[encoding] = (
-            html_parser(encoding=encoding) if encoding else html_parser()
-        )
+        found = parsers[encoding] = html_parser(encoding=encoding) if encoding else html_parser()
     return found
 
 

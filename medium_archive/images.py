@@ -88,8 +88,21 @@ _OCTET_TYPES = frozenset({"", "application/octet-stream", "binary/octet-stream"}
 ALLOWED_HOSTS: frozenset[str] = frozenset()
 #: SVG elements that run or pull in content; any one of them makes an SVG unsafe to serve.
 _SVG_UNSAFE_ELEMENTS = frozenset(
-    {"script", "foreignobject", "iframe", "embed", "object", "handler", "listener", "style",
-     "link", "meta", "base", "audio", "video"}
+    {
+        "script",
+        "foreignobject",
+        "iframe",
+        "embed",
+        "object",
+        "handler",
+        "listener",
+        "style",
+        "link",
+        "meta",
+        "base",
+        "audio",
+        "video",
+    }
 )
 #: Link targets an SVG may keep: its own fragments and raster images inlined as data.
 _SVG_SAFE_LINK_RE = re.compile(

@@ -122,9 +122,7 @@ def _code_span(text: str, html: bool = False) -> str:
 
 #: Code text inside ``<code>``: kramdown keeps it raw, CommonMark reads it as Markdown, so what
 #: CommonMark would read is written as a character reference (both decode it, once).
-_CODE_ENTITIES = str.maketrans(
-    {ch: f"&#{ord(ch)};" for ch in "&<>|\\`*_[]~$!"}
-)
+_CODE_ENTITIES = str.maketrans({ch: f"&#{ord(ch)};" for ch in "&<>|\\`*_[]~$!"})
 
 
 def _url(url: str) -> str:
@@ -231,9 +229,7 @@ def _delimiters(kind: str, prev: str | None, core: str, after: str | None) -> tu
 _INNER_EDGE = "("
 
 
-def _md_inline(
-    children: list[Span | Run], html_pipes: bool, edge: str | None = _INNER_EDGE
-) -> str:
+def _md_inline(children: list[Span | Run], html_pipes: bool, edge: str | None = _INNER_EDGE) -> str:
     """Markdown of a sequence of inline nodes (hard breaks still ``\\n``); ``edge`` is what
     surrounds it (``None``: the block's start and end)."""
     pieces: list[str | tuple[str, str, str, str]] = []
@@ -475,9 +471,13 @@ def render_markdown(doc: Document) -> str:
                 last_list = ordered
             continue
         text = _md_block(block)
-        if text and isinstance(block, Quote) and block.continued and parts[-1:] and parts[
-            -1
-        ].startswith("> "):  # one quote of several paragraphs
+        if (
+            text
+            and isinstance(block, Quote)
+            and block.continued
+            and parts[-1:]
+            and parts[-1].startswith("> ")
+        ):  # one quote of several paragraphs
             parts[-1] += "\n>\n" + text
             continue
         if text:
@@ -486,5 +486,3 @@ def render_markdown(doc: Document) -> str:
     if not parts:
         return ""
     return "\n\n".join(parts) + "\n"
-
-

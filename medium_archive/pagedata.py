@@ -84,8 +84,10 @@ def parse_html(text: str) -> Element:
             htmlparse.xml_safe_utf8(text), parser=htmlparse.parser("utf-8")
         )
     except lxml.etree.ParserError as error:
-        raise NotAPost(f"the page has no HTML document to read ({error}); "
-                       "save the whole page or archive the post's URL") from error
+        raise NotAPost(
+            f"the page has no HTML document to read ({error}); "
+            "save the whole page or archive the post's URL"
+        ) from error
 
 
 def read_head(tree: Element) -> tuple[list[tuple[str, str]], dict[str, str], str, list[str]]:
@@ -227,8 +229,9 @@ def build_page(html: str, url: str) -> ParsedPage:
     for key, value in meta_items:
         meta.setdefault(key, value)
     modern = 'data-rh="true"' in html or "pw-post-" in html or "__APOLLO_STATE__" in html
-    page = ParsedPage(html, url, tree, meta, meta_items, links, title_tag, read_json_ld(tree),
-                      scripts, modern)
+    page = ParsedPage(
+        html, url, tree, meta, meta_items, links, title_tag, read_json_ld(tree), scripts, modern
+    )
     page.post_id = extract_id(page)
     page.state = read_state(scripts, page.post_id)
     if not page.post_id and page.state is not None:
@@ -246,8 +249,12 @@ def extract_id(page: ParsedPage) -> str:
     found = post_id_or_empty(page.ld.get("identifier"))
     if found:
         return found
-    for candidate in (page.links.get("canonical", ""), page.meta.get("og:url", ""),
-                      page.meta.get("al:web:url", ""), as_str(page.ld.get("url"))):
+    for candidate in (
+        page.links.get("canonical", ""),
+        page.meta.get("og:url", ""),
+        page.meta.get("al:web:url", ""),
+        as_str(page.ld.get("url")),
+    ):
         pid = post_id_from_url(candidate) if parsable_url(candidate) else None
         if pid:
             return pid
@@ -268,8 +275,11 @@ def extract_url(page: ParsedPage) -> str:
         state_url,
         page.url if page.url.startswith(("http://", "https://")) else "",
     )
-    usable = [c.strip() for c in candidates
-              if c.strip().startswith(("http://", "https://")) and parsable_url(c.strip())]
+    usable = [
+        c.strip()
+        for c in candidates
+        if c.strip().startswith(("http://", "https://")) and parsable_url(c.strip())
+    ]
     if page.post_id:
         # An imported story's rel=canonical names the original on another site: it carries no
         # post id, so the Medium URL that does (og:url, al:web:url, mediumUrl) is the post's.

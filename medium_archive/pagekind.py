@@ -48,7 +48,9 @@ def has_medium_head(page: ParsedPage) -> bool:
     canonical URL on medium.com or one of its subdomains."""
     meta = page.meta
     if meta.get("fb:app_id") == _MEDIUM_FB_APP_ID or "Medium" in (
-        meta.get("al:ios:app_name"), meta.get("twitter:app:name:iphone"), meta.get("og:site_name")
+        meta.get("al:ios:app_name"),
+        meta.get("twitter:app:name:iphone"),
+        meta.get("og:site_name"),
     ):
         return True
     return any(
@@ -67,14 +69,20 @@ def check_is_post(page: ParsedPage) -> None:
             raise NotAPost(f"{where}: {describe_listing(app_url, page)}")
     ld_type = as_str(page.ld.get("@type"))
     if ld_type in ("Organization", "Person", "ProfilePage", "CollectionPage"):
-        raise NotAPost(f"{where}: this is a Medium publication or profile homepage, not a post; "
-                       "archive one of its posts' URLs")
+        raise NotAPost(
+            f"{where}: this is a Medium publication or profile homepage, not a post; "
+            "archive one of its posts' URLs"
+        )
     if not looks_like_medium(page):
-        raise NotAPost(f"{where}: not a Medium page (no Medium app links, state or markup); "
-                       "only Medium posts can be archived")
+        raise NotAPost(
+            f"{where}: not a Medium page (no Medium app links, state or markup); "
+            "only Medium posts can be archived"
+        )
     if not page.post_id:
-        raise NotAPost(f"{where}: a Medium page without a post id (no canonical post URL or app "
-                       "link); save or give the post's own URL")
+        raise NotAPost(
+            f"{where}: a Medium page without a post id (no canonical post URL or app "
+            "link); save or give the post's own URL"
+        )
 
 
 def describe_listing(app_url: str, page: ParsedPage) -> str:
@@ -101,11 +109,17 @@ def refuse_special_text(html: str, url: str, *, checked: bool = False) -> None:
         )
     head = html[:20_000]
     if 'class="line-content"' in head and "html-tag" in head:
-        raise NotAPost(f"{where}: this is a browser view-source dump, not a saved page; "
-                       "use the browser's Save ParsedPage As, or archive the post's URL")
+        raise NotAPost(
+            f"{where}: this is a browser view-source dump, not a saved page; "
+            "use the browser's Save ParsedPage As, or archive the post's URL"
+        )
     if 'class="h-entry"' in html and ("Exported from Medium" in html or "p-canonical" in html):
-        raise NotAPost(f"{where}: this is a Medium account-export file, not a served page; "
-                       "use `medium-archive import` on the export")
+        raise NotAPost(
+            f"{where}: this is a Medium account-export file, not a served page; "
+            "use `medium-archive import` on the export"
+        )
     if _DOCUMENT_TAG_RE.search(head) is None:
-        raise NotAPost(f"{where}: not a complete Medium page (a body fragment with no canonical "
-                       "URL or post id); archive the post's URL or a full saved page")
+        raise NotAPost(
+            f"{where}: not a complete Medium page (a body fragment with no canonical "
+            "URL or post id); archive the post's URL or a full saved page"
+        )

@@ -72,19 +72,39 @@ Resolve = Callable[[Any], JsonDict]
 
 #: Paragraph type → (kind, heading level). obvInit numbers and Apollo names.
 _TYPES: dict[Any, tuple[str, int]] = {
-    1: ("P", 0), "P": ("P", 0),
-    2: ("H", 2), "H2": ("H", 2), 3: ("H", 2), "H3": ("H", 2), 13: ("H", 3), "H4": ("H", 3),
-    4: ("IMG", 0), "IMG": ("IMG", 0),
-    6: ("BQ", 0), "BQ": ("BQ", 0),
-    7: ("PQ", 0), "PQ": ("PQ", 0),
-    8: ("PRE", 0), "PRE": ("PRE", 0),
-    9: ("ULI", 0), "ULI": ("ULI", 0),
-    10: ("OLI", 0), "OLI": ("OLI", 0),
-    11: ("IFRAME", 0), "IFRAME": ("IFRAME", 0),
-    14: ("MIXTAPE", 0), "MIXTAPE_EMBED": ("MIXTAPE", 0),
+    1: ("P", 0),
+    "P": ("P", 0),
+    2: ("H", 2),
+    "H2": ("H", 2),
+    3: ("H", 2),
+    "H3": ("H", 2),
+    13: ("H", 3),
+    "H4": ("H", 3),
+    4: ("IMG", 0),
+    "IMG": ("IMG", 0),
+    6: ("BQ", 0),
+    "BQ": ("BQ", 0),
+    7: ("PQ", 0),
+    "PQ": ("PQ", 0),
+    8: ("PRE", 0),
+    "PRE": ("PRE", 0),
+    9: ("ULI", 0),
+    "ULI": ("ULI", 0),
+    10: ("OLI", 0),
+    "OLI": ("OLI", 0),
+    11: ("IFRAME", 0),
+    "IFRAME": ("IFRAME", 0),
+    14: ("MIXTAPE", 0),
+    "MIXTAPE_EMBED": ("MIXTAPE", 0),
 }
 _MARKUPS: dict[Any, str] = {
-    1: "STRONG", "STRONG": "STRONG", 2: "EM", "EM": "EM", 3: "A", "A": "A", 10: "CODE",
+    1: "STRONG",
+    "STRONG": "STRONG",
+    2: "EM",
+    "EM": "EM",
+    3: "A",
+    "A": "A",
+    10: "CODE",
     "CODE": "CODE",
 }
 _FILLER_ALTS = frozenset({"image for post", "image", "photo", "for post"})
@@ -110,7 +130,8 @@ class Model:
         """Every image paragraph names its image (a model without image metadata is a
         summary, not the body)."""
         return all(
-            _image_id(self.resolve(p.get("metadata"))) for p in self.paragraphs
+            _image_id(self.resolve(p.get("metadata")))
+            for p in self.paragraphs
             if _kind(p)[0] == "IMG"
         )
 
@@ -367,8 +388,9 @@ def _iframe(paragraph: JsonDict, url: str, resolve: Resolve) -> Embed | None:
         return Embed(src, title=title, caption=caption, media_id=media_id, resolved=True)
     if not _MEDIA_ID_RE.match(media_id):
         return None
-    return Embed(f"{_origin(url)}/media/{media_id}", title=title, caption=caption,
-                 media_id=media_id)
+    return Embed(
+        f"{_origin(url)}/media/{media_id}", title=title, caption=caption, media_id=media_id
+    )
 
 
 def _mixtape(paragraph: JsonDict, url: str, resolve: Resolve) -> Embed | None:
@@ -376,8 +398,16 @@ def _mixtape(paragraph: JsonDict, url: str, resolve: Resolve) -> Embed | None:
     href = meta.get("href") if isinstance(meta, dict) else None
     markups = _markups(paragraph, resolve)
     if not isinstance(href, str) or not href.strip():
-        href = next((m.get("href") for m in markups if _MARKUPS.get(_key(m.get("type"))) == "A"
-                     and isinstance(m.get("href"), str) and m.get("href")), "")
+        href = next(
+            (
+                m.get("href")
+                for m in markups
+                if _MARKUPS.get(_key(m.get("type"))) == "A"
+                and isinstance(m.get("href"), str)
+                and m.get("href")
+            ),
+            "",
+        )
     target = clean_href(href, url) if isinstance(href, str) else ""
     if not target:
         return None
@@ -393,8 +423,13 @@ def _mixtape(paragraph: JsonDict, url: str, resolve: Resolve) -> Embed | None:
         title = text.split("\n", 1)[0]
     title = " ".join(clean_text(title).split())
     media_id = meta.get("mediaResourceId") if isinstance(meta, dict) else ""
-    return Embed(target, title=title, kind="link", resolved=True,
-                 media_id=media_id if isinstance(media_id, str) else "")
+    return Embed(
+        target,
+        title=title,
+        kind="link",
+        resolved=True,
+        media_id=media_id if isinstance(media_id, str) else "",
+    )
 
 
 def _origin(url: str) -> str:
@@ -458,13 +493,15 @@ def runs_of(text: str, markups: list[JsonDict], url: str) -> Inline:
         href = max(links, key=lambda s: (s[0], -s[1]))[3] if links else ""
         piece = text[a:b] if code else clean_text(text[a:b])
         piece = _spaces(piece)
-        runs.append(Run(
-            piece,
-            strong=any(s[2] == "STRONG" for s in covering),
-            em=any(s[2] == "EM" for s in covering),
-            code=code,
-            href=href,
-        ))
+        runs.append(
+            Run(
+                piece,
+                strong=any(s[2] == "STRONG" for s in covering),
+                em=any(s[2] == "EM" for s in covering),
+                code=code,
+                href=href,
+            )
+        )
     return tidy_runs(runs)  # the HTML reader's tidying (edges, spaces out of emphasis)
 
 

@@ -426,4 +426,3 @@ def make_session(
     if cookies is not None:
         session.cookies.update(cookies)  # copies each cookie with its domain, path and flags
     return session
-

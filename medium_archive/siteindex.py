@@ -32,6 +32,7 @@ INDEX_KEYS = frozenset(
     }
 )
 
+
 @dataclass(frozen=True)
 class ArchivedFile:
     """One archived post as the index sees it: its file and key front-matter values."""
@@ -105,9 +106,7 @@ def _front_matter_text(path: Path) -> str:
 _TOP_LINE_RE = re.compile(r"^(?![ \t#\r\n-])[^\n]+\n?", re.M)
 _KEY_LINE_RE = re.compile(r"([A-Za-z_][\w-]*):(?:[ \t]+([^\n]*?))?[ \t]*\r?\n?$")
 _BAD_DASH_RE = re.compile(r"^-(?![ \t\r\n]|$)", re.M)
-_CLOSED_QUOTE_RE = re.compile(
-    r"""(?:'(?:[^']|'')*'|"(?:[^"\\]|\\.)*")[ \t]*(?:#[^\n]*)?\s*$"""
-)
+_CLOSED_QUOTE_RE = re.compile(r"""(?:'(?:[^']|'')*'|"(?:[^"\\]|\\.)*")[ \t]*(?:#[^\n]*)?\s*$""")
 
 
 def _select_top_level(yaml_text: str, keys: Collection[str]) -> str | None:

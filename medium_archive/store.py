@@ -115,9 +115,9 @@ class WriteResult:
 
 
 #: Write errors after which no other write can succeed either: the run stops (`SiteNotWritable`).
-FATAL_WRITE_ERRNOS = frozenset(
-    {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM}
-)
+FATAL_WRITE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM})
+
+
 def write_error(exc: OSError, path: Path | str) -> StoreError:
     """A write's `OSError` as one line: `SiteNotWritable` when no other write can succeed."""
     reason = exc.strerror or str(exc) or type(exc).__name__
@@ -143,9 +143,7 @@ def read_post_text(path: Path) -> str:
     except OSError as exc:
         raise StoreError(f"cannot read the file ({exc.strerror or exc})") from None
     if len(data) > MAX_POST_BYTES:
-        raise StoreError(
-            f"over {MAX_POST_BYTES >> 20} MB: too large to be a post file; left alone"
-        )
+        raise StoreError(f"over {MAX_POST_BYTES >> 20} MB: too large to be a post file; left alone")
     if b"\0" in data:
         raise StoreError("a binary file (NUL bytes), not a post; left alone")
     try:
@@ -520,4 +518,3 @@ def _same_bytes(path: Path, data: bytes) -> bool:
         return path.stat().st_size == len(data) and path.read_bytes() == data
     except FileNotFoundError:
         return False
-

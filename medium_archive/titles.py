@@ -62,7 +62,7 @@ def clean_title(raw: str, names: list[str], reference: str = "") -> str:
             break
     title = _BY_SUFFIX_RE.sub("", title)
     if reference and title != reference and title.startswith(reference):
-        rest = title[len(reference):]
+        rest = title[len(reference) :]
         if any(rest.startswith(sep) for sep in TITLE_SEPARATORS):
             return reference
     for name in names:
@@ -94,8 +94,12 @@ def extract_title(page: ParsedPage, title_el: Element | None) -> str:
             return state_title
     reference = element_text(title_el) if title_el is not None else ""
     names = title_names(page)
-    sources = [as_str(page.ld.get("headline")), page.meta.get("og:title", ""),
-               page.meta.get("twitter:title", ""), page.title_tag]
+    sources = [
+        as_str(page.ld.get("headline")),
+        page.meta.get("og:title", ""),
+        page.meta.get("twitter:title", ""),
+        page.title_tag,
+    ]
     if page.modern:  # E4 JSON-LD headline may carry "- Author - Medium"; og:title is clean there
         sources = sources[1:] + sources[:1]
     for raw in sources:
@@ -117,8 +121,10 @@ def visible_subtitle(page: ParsedPage, title_el: Element | None) -> str:
     title_class = title_el.get("class") or ""
     if "graf" not in title_class and title_el.tag == "h1" and following.tag == "h2":
         return element_text(following)  # E4: h2 right after the title h1
-    if "graf--title" not in title_class and following.tag in ("h3", "h4") and "graf" in (
-        following.get("class") or ""
+    if (
+        "graf--title" not in title_class
+        and following.tag in ("h3", "h4")
+        and "graf" in (following.get("class") or "")
     ):
         stored = stored_subtitle(page)
         text = element_text(following)

@@ -29,13 +29,53 @@ from medium_archive import pagedata
 _TEXT_BLOCKS = ("p", "h1", "h2", "h3", "h4", "h5", "h6", "li", "figcaption", "td", "th")
 #: Elements the Markdown writer's output renders to (kramdown wraps code in div/span).
 RENDERED_TAGS = frozenset(
-    {"div", "p", "h2", "h3", "blockquote", "ul", "ol", "li", "pre", "code", "span", "hr",
-     "strong", "em", "a", "img", "br", "figure", "figcaption", "article"}
+    {
+        "div",
+        "p",
+        "h2",
+        "h3",
+        "blockquote",
+        "ul",
+        "ol",
+        "li",
+        "pre",
+        "code",
+        "span",
+        "hr",
+        "strong",
+        "em",
+        "a",
+        "img",
+        "br",
+        "figure",
+        "figcaption",
+        "article",
+    }
 )
-_OBV_TEXT = {1: "P", 2: "H", 3: "H", 13: "H", 6: "BQ", 7: "PQ", 9: "ULI", 10: "OLI", 4: "IMG",
-             8: "PRE"}
-_APOLLO_TEXT = {"P": "P", "H2": "H", "H3": "H", "H4": "H", "BQ": "BQ", "PQ": "PQ",
-                "ULI": "ULI", "OLI": "OLI", "IMG": "IMG", "PRE": "PRE"}
+_OBV_TEXT = {
+    1: "P",
+    2: "H",
+    3: "H",
+    13: "H",
+    6: "BQ",
+    7: "PQ",
+    9: "ULI",
+    10: "OLI",
+    4: "IMG",
+    8: "PRE",
+}
+_APOLLO_TEXT = {
+    "P": "P",
+    "H2": "H",
+    "H3": "H",
+    "H4": "H",
+    "BQ": "BQ",
+    "PQ": "PQ",
+    "ULI": "ULI",
+    "OLI": "OLI",
+    "IMG": "IMG",
+    "PRE": "PRE",
+}
 
 
 @dataclass
@@ -90,8 +130,11 @@ def expected(paragraphs: list[dict[str, Any]], title: str, subtitle: str) -> Exp
     text is decoded, as FORMAT.md asks of all text outside code."""
     out = Expected()
     leading = True
-    texts = [(k, t) for p in paragraphs
-             if (k := _kind(p)) and isinstance(t := p.get("text"), str) and t.strip()]
+    texts = [
+        (k, t)
+        for p in paragraphs
+        if (k := _kind(p)) and isinstance(t := p.get("text"), str) and t.strip()
+    ]
     heads = [i for i, (k, t) in enumerate(texts[:3]) if k == "H" and fold(t) == fold(title)]
     kicker = heads[0] if heads and all(k == "H" for k, _ in texts[: heads[0]]) else 0
     for index, (kind, text) in enumerate(texts):
@@ -112,10 +155,25 @@ def expected(paragraphs: list[dict[str, Any]], title: str, subtitle: str) -> Exp
     return out
 
 
-_QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201c": '"',
-                         "\u201d": '"', "\u201e": '"', "\u2013": "-", "\u2014": "-",
-                         "\u00ab": "<<", "\u00bb": ">>", "\u00a0": " ", "\u200a": " ",
-                         "\u2009": " ", "\u202f": " ", "\u2007": " "})
+_QUOTES = str.maketrans(
+    {
+        "\u2018": "'",
+        "\u2019": "'",
+        "\u201a": "'",
+        "\u201c": '"',
+        "\u201d": '"',
+        "\u201e": '"',
+        "\u2013": "-",
+        "\u2014": "-",
+        "\u00ab": "<<",
+        "\u00bb": ">>",
+        "\u00a0": " ",
+        "\u200a": " ",
+        "\u2009": " ",
+        "\u202f": " ",
+        "\u2007": " ",
+    }
+)
 
 
 def fold(text: str) -> str:
@@ -272,4 +330,4 @@ def jekyll_site(root: Any, posts: list[Archived]) -> dict[str, Any]:
 def built_body(page_html: str) -> str:
     """The rendered body inside a built page's ``<main>``."""
     start = page_html.index('<main id="oracle-body">') + len('<main id="oracle-body">')
-    return page_html[start: page_html.rindex("</main>")]
+    return page_html[start : page_html.rindex("</main>")]

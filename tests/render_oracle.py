@@ -33,18 +33,58 @@ from medium_archive.document import (
 
 #: Characters either renderer could take for markup, and other troublemakers.
 HOSTILE = "<>&|*_`[]#+-.!\\{}%$~():;=^\"'/?@,"
-ALPHABET = (
-    HOSTILE
-    + "abcXYZ019 \n\t"
-    + "\u00a0\u200a\u2009éß中😀𝔸\u3000—“”’"
-)
+ALPHABET = HOSTILE + "abcXYZ019 \n\t" + "\u00a0\u200a\u2009éß中😀𝔸\u3000—“”’"
 #: Whole tokens that are markup somewhere.
 TOKENS = (
-    "&amp;", "&copy;", "&#35;", "&#x41;", "&nbsp", "<script>alert(1)</script>", "</p>", "<b>",
-    "<canvas>", "<X>-ity", "http://x.y", "www.example.com", "javascript:", "1. ", "1) ", "- ",
-    "* ", "+ ", "# ", "> ", "{{ page.title }}", "{% raw %}", "{:.cls}", "{#id}", "$$x$$", "~~",
-    "**", "__", "```", "~~~", " | ", "\n", "\\", "[^1]", "[x]: /u", "](", "<!--", "-->", "  ",
-    ": ", "===", "---", "...", "<<", ">>", "*[HTML]: x", "^", "[ ] ", "[x](javascript:alert(1))",
+    "&amp;",
+    "&copy;",
+    "&#35;",
+    "&#x41;",
+    "&nbsp",
+    "<script>alert(1)</script>",
+    "</p>",
+    "<b>",
+    "<canvas>",
+    "<X>-ity",
+    "http://x.y",
+    "www.example.com",
+    "javascript:",
+    "1. ",
+    "1) ",
+    "- ",
+    "* ",
+    "+ ",
+    "# ",
+    "> ",
+    "{{ page.title }}",
+    "{% raw %}",
+    "{:.cls}",
+    "{#id}",
+    "$$x$$",
+    "~~",
+    "**",
+    "__",
+    "```",
+    "~~~",
+    " | ",
+    "\n",
+    "\\",
+    "[^1]",
+    "[x]: /u",
+    "](",
+    "<!--",
+    "-->",
+    "  ",
+    ": ",
+    "===",
+    "---",
+    "...",
+    "<<",
+    ">>",
+    "*[HTML]: x",
+    "^",
+    "[ ] ",
+    "[x](javascript:alert(1))",
 )
 HREFS = (
     "https://en.wikipedia.org/wiki/Power_(statistics)",
@@ -57,7 +97,7 @@ HREFS = (
     "/relative/path",
     "https://example.com/?a=1&amp;b=2&copy=3",
     "https://example.com/unbalanced(",
-    "https://example.com/<>\"|`\\{}",
+    'https://example.com/<>"|`\\{}',
     "HTTPS://EXAMPLE.COM/\n\tz",
     "https://example.com/{{liquid}}",
 )
@@ -163,8 +203,28 @@ def seen(html: str) -> list[Seen]:
 #: Elements a rendering of the writer's Markdown may hold (kramdown wraps highlighted code in
 #: ``div``/``span``); any other came from text that should have stayed text.
 RENDERED_TAGS = frozenset(
-    {"div", "p", "h2", "h3", "blockquote", "ul", "ol", "li", "pre", "code", "span", "hr",
-     "strong", "em", "a", "img", "br", "figure", "figcaption", "article"}
+    {
+        "div",
+        "p",
+        "h2",
+        "h3",
+        "blockquote",
+        "ul",
+        "ol",
+        "li",
+        "pre",
+        "code",
+        "span",
+        "hr",
+        "strong",
+        "em",
+        "a",
+        "img",
+        "br",
+        "figure",
+        "figcaption",
+        "article",
+    }
 )
 
 
@@ -195,8 +255,33 @@ def problems(doc: Document, html: str) -> list[str]:
 
 #: Prose: words and the punctuation that sits next to emphasis in real posts.
 WORDS = ("the", "word", "Medium", "don’t", "x", "42", "é", "中文", "😀", "snake_case", "a-b")
-PUNCTUATION = (" ", " ", " ", ".", ",", ":", ";", "!", "?", "(", ")", "“", "”", "’", "'", '"',
-               " — ", "-", "…", "/", "*", "_", "[", "]", "\n")
+PUNCTUATION = (
+    " ",
+    " ",
+    " ",
+    ".",
+    ",",
+    ":",
+    ";",
+    "!",
+    "?",
+    "(",
+    ")",
+    "“",
+    "”",
+    "’",
+    "'",
+    '"',
+    " — ",
+    "-",
+    "…",
+    "/",
+    "*",
+    "_",
+    "[",
+    "]",
+    "\n",
+)
 
 
 def _prose(rng: random.Random) -> str:
@@ -217,8 +302,7 @@ def _text(rng: random.Random) -> str:
     if rng.random() < 0.4:
         return _prose(rng)
     return "".join(
-        rng.choice(TOKENS) if rng.random() < 0.25 else _char(rng)
-        for _ in range(rng.randint(1, 12))
+        rng.choice(TOKENS) if rng.random() < 0.25 else _char(rng) for _ in range(rng.randint(1, 12))
     )
 
 
@@ -247,8 +331,10 @@ def random_block(rng: random.Random) -> Block:
         return ListItem(random_runs(rng, 4), ordered=rng.random() < 0.5)
     if kind < 0.8:
         lines = [_text(rng).replace("\n", "") for _ in range(rng.randint(1, 4))]
-        return Code("\n".join(["", *lines] if rng.random() < 0.2 else lines).rstrip("\n") or "x",
-                    rng.choice(("", "python", "js", "c++", "shell")))
+        return Code(
+            "\n".join(["", *lines] if rng.random() < 0.2 else lines).rstrip("\n") or "x",
+            rng.choice(("", "python", "js", "c++", "shell")),
+        )
     if kind < 0.88:
         return Image(
             "https://miro.medium.com/max/2000/" + rng.choice(("a.png", "b (1).png", "c_d.jpg")),
@@ -278,55 +364,101 @@ R = Run
 
 #: Hand-made hostile documents: each line of the issue's defect list, and more.
 HOSTILE_DOCUMENTS: tuple[Document, ...] = (
-    Document((
-        _p(R("have a look at "), R("this repository", href="https://github.com/a/b"), R(".")),
-        _p(R("Reddit", strong=True), R(". ("), R("@aniehenke", href="https://x.com/a"), R(")")),
-        _p(R("framework"), R("&", em=True), R(" helped")),
-        _p(R("the "), R("<canvas>", code=True), R(" element, the <canvas> element and <X>-ity")),
-        _p(R("escaped <script>alert(1)</script> stays text, &lt;b&gt; too")),
-        _p(R("[x](javascript:alert(1)) typed as prose, and [y](https://e.com)")),
-        _p(R("Twitter | Facebook | LinkedIn")),
-        _p(R("* a footnote that starts with a star")),
-        _p(R("1. not a list"), R("\n2) nor this\n- nor\n+ this\n# nor a heading\n> nor a quote")),
-        _p(R("power", href="https://en.wikipedia.org/wiki/Power_(statistics)"), R(" analysis")),
-        _p(R("mail me", href="mailto:someone@example.com"), R(", "),
-           R("js", href="javascript:alert(1)"), R(", "), R("data", href="data:text/html,x")),
-        _p(R("literal &amp; and &copy; and &#35; and & alone")),
-        _p(R("{{ page.title }} and {% raw %} stay as written")),
-        _p(R("kramdown: {:.class} {#id} $$x^2$$ ~~no strike~~ *[HTML]: x [^1] ^")),
-        _p(R("a"), R("b", strong=True), R("c"), R("(d)", em=True), R("e")),
-        _p(R("$=", strong=True, em=True), R("<<", em=True), R("<"), R("<x", strong=True, em=True),
-           R("y", strong=True)),  # text "<" before and after inline-HTML emphasis
-    )),
-    Document((
-        Heading((R("Heading ending in C#"),)),
-        Heading((R("# not two"),), level=3),
-        Heading((R("small "), R("level four", em=True)), level=4),
-        Quote((R("a quote\nover two lines\n- with a dash"),)),
-        Quote((R("a pull quote"),), pull=True),
-        ListItem((R("one"),)),
-        ListItem((R("two\nlines"),)),
-        ListItem((R("first"),), ordered=True),
-        ListItem((R("1. second"),), ordered=True),
-        ListItem((R("back to bullets"),)),
-        ListItem((R("x", href="https://example.com/x"), R(" is a link, not a task box")),),
-        Code("def f():\n\n    return '```'  # `x`", "python"),
-        Code("  indented\n\ttab", ""),
-        Image("https://miro.medium.com/max/2000/a (1).png", alt="An [image] | *alt*",
-              caption=(R("Photo by "), R("Hubster", em=True), R(" on "),
-                       R("Unsplash", href="https://unsplash.com"))),
-        Image("https://miro.medium.com/max/2000/b.png", href="https://example.com/x y",
-              caption=(R("whole caption italic", em=True),)),
-        Embed("https://gist.github.com/a/b", title="gist a|b",
-              code=(Code("print('hi')", "python"),)),
-        Embed("https://youtu.be/x", title="A video", caption=(R("its caption"),)),
-        Embed("javascript:alert(1)", title="not a link"),
-        Break(),
-        _p(R("code "), R("``x`", code=True), R(" "), R("`a", code=True), R(" "),
-           R(" b ", code=True), R(" "), R("a|b", code=True), R(" and a \\` backtick")),
-        _p(R("no-break\u00a0space, hair\u200aspace, ideographic\u3000space")),
-        _p(R("entity-like after escapes: &nbsp__; &a_b; and &lt"), R("&amp;", em=True)),
-        Image("https://miro.medium.com/max/2000/c.png", alt="~~struck~~ [^1] &amp; ^",
-              caption=(R("~~a caption~~ after an alt with tildes"),)),
-    )),
+    Document(
+        (
+            _p(R("have a look at "), R("this repository", href="https://github.com/a/b"), R(".")),
+            _p(R("Reddit", strong=True), R(". ("), R("@aniehenke", href="https://x.com/a"), R(")")),
+            _p(R("framework"), R("&", em=True), R(" helped")),
+            _p(
+                R("the "), R("<canvas>", code=True), R(" element, the <canvas> element and <X>-ity")
+            ),
+            _p(R("escaped <script>alert(1)</script> stays text, &lt;b&gt; too")),
+            _p(R("[x](javascript:alert(1)) typed as prose, and [y](https://e.com)")),
+            _p(R("Twitter | Facebook | LinkedIn")),
+            _p(R("* a footnote that starts with a star")),
+            _p(
+                R("1. not a list"),
+                R("\n2) nor this\n- nor\n+ this\n# nor a heading\n> nor a quote"),
+            ),
+            _p(R("power", href="https://en.wikipedia.org/wiki/Power_(statistics)"), R(" analysis")),
+            _p(
+                R("mail me", href="mailto:someone@example.com"),
+                R(", "),
+                R("js", href="javascript:alert(1)"),
+                R(", "),
+                R("data", href="data:text/html,x"),
+            ),
+            _p(R("literal &amp; and &copy; and &#35; and & alone")),
+            _p(R("{{ page.title }} and {% raw %} stay as written")),
+            _p(R("kramdown: {:.class} {#id} $$x^2$$ ~~no strike~~ *[HTML]: x [^1] ^")),
+            _p(R("a"), R("b", strong=True), R("c"), R("(d)", em=True), R("e")),
+            _p(
+                R("$=", strong=True, em=True),
+                R("<<", em=True),
+                R("<"),
+                R("<x", strong=True, em=True),
+                R("y", strong=True),
+            ),  # text "<" before and after inline-HTML emphasis
+        )
+    ),
+    Document(
+        (
+            Heading((R("Heading ending in C#"),)),
+            Heading((R("# not two"),), level=3),
+            Heading((R("small "), R("level four", em=True)), level=4),
+            Quote((R("a quote\nover two lines\n- with a dash"),)),
+            Quote((R("a pull quote"),), pull=True),
+            ListItem((R("one"),)),
+            ListItem((R("two\nlines"),)),
+            ListItem((R("first"),), ordered=True),
+            ListItem((R("1. second"),), ordered=True),
+            ListItem((R("back to bullets"),)),
+            ListItem(
+                (R("x", href="https://example.com/x"), R(" is a link, not a task box")),
+            ),
+            Code("def f():\n\n    return '```'  # `x`", "python"),
+            Code("  indented\n\ttab", ""),
+            Image(
+                "https://miro.medium.com/max/2000/a (1).png",
+                alt="An [image] | *alt*",
+                caption=(
+                    R("Photo by "),
+                    R("Hubster", em=True),
+                    R(" on "),
+                    R("Unsplash", href="https://unsplash.com"),
+                ),
+            ),
+            Image(
+                "https://miro.medium.com/max/2000/b.png",
+                href="https://example.com/x y",
+                caption=(R("whole caption italic", em=True),),
+            ),
+            Embed(
+                "https://gist.github.com/a/b",
+                title="gist a|b",
+                code=(Code("print('hi')", "python"),),
+            ),
+            Embed("https://youtu.be/x", title="A video", caption=(R("its caption"),)),
+            Embed("javascript:alert(1)", title="not a link"),
+            Break(),
+            _p(
+                R("code "),
+                R("``x`", code=True),
+                R(" "),
+                R("`a", code=True),
+                R(" "),
+                R(" b ", code=True),
+                R(" "),
+                R("a|b", code=True),
+                R(" and a \\` backtick"),
+            ),
+            _p(R("no-break\u00a0space, hair\u200aspace, ideographic\u3000space")),
+            _p(R("entity-like after escapes: &nbsp__; &a_b; and &lt"), R("&amp;", em=True)),
+            Image(
+                "https://miro.medium.com/max/2000/c.png",
+                alt="~~struck~~ [^1] &amp; ^",
+                caption=(R("~~a caption~~ after an alt with tildes"),),
+            ),
+        )
+    ),
 )

@@ -82,14 +82,19 @@ class Medium:
         if self.hold_last_page is not None and variables["from"] == str(N_POSTS // PAGE * PAGE):
             self.hold_last_page.wait(timeout=60)
         if self.listing == "challenge":
-            return Response(CHALLENGE, status=403, content_type="text/html; charset=utf-8",
-                            headers={"cf-mitigated": "challenge"})
+            return Response(
+                CHALLENGE,
+                status=403,
+                content_type="text/html; charset=utf-8",
+                headers={"cf-mitigated": "challenge"},
+            )
         if self.listing == "errors":
-            body = [{"errors": [{"message": "Cannot query field \"homepagePostsConnection\""}]}]
+            body = [{"errors": [{"message": 'Cannot query field "homepagePostsConnection"'}]}]
             return Response(json.dumps(body), content_type="application/json")
         if self.listing == "html":
-            return Response("<!DOCTYPE html><html><body>Hello</body></html>",
-                            content_type="text/html")
+            return Response(
+                "<!DOCTYPE html><html><body>Hello</body></html>", content_type="text/html"
+            )
         if self.listing == "429-once" and len(self.pages) == 2:
             return Response("slow down", status=429, headers={"Retry-After": "1"})
         assert variables["username"] == "farm"
@@ -98,16 +103,26 @@ class Medium:
             return Response("oops", status=500)
         numbers = range(start, min(start + PAGE, N_POSTS))
         posts = [
-            {"id": self.farm.post_id(n), "mediumUrl": self.url(self.farm.path(n)) + "?source=x",
-             "title": f"Post {n}", "firstPublishedAt": 1_600_000_000_000 - n}
+            {
+                "id": self.farm.post_id(n),
+                "mediumUrl": self.url(self.farm.path(n)) + "?source=x",
+                "title": f"Post {n}",
+                "firstPublishedAt": 1_600_000_000_000 - n,
+            }
             for n in numbers
         ]
         after = start + PAGE
         following = {"from": str(after), "limit": PAGE} if after < N_POSTS else None
-        user = {"__typename": "User", "id": "u1", "username": "farm", "name": "Farm",
-                "homepagePostsConnection": {"posts": posts, "pagingInfo": {"next": following}}}
-        return Response(json.dumps([{"data": {"userResult": user}}]),
-                        content_type="application/json")
+        user = {
+            "__typename": "User",
+            "id": "u1",
+            "username": "farm",
+            "name": "Farm",
+            "homepagePostsConnection": {"posts": posts, "pagingInfo": {"next": following}},
+        }
+        return Response(
+            json.dumps([{"data": {"userResult": user}}]), content_type="application/json"
+        )
 
     def feed(self, count: int = 3) -> bytes:
         items = "".join(
@@ -204,10 +219,11 @@ def test_a_profile_page_names_its_account() -> None:
         (b'[{"errors": [{"message": "Bad\\nthing"}]}]', "GraphQL errors: Bad thing"),
         (b'[{"data": {"userResult": {"__typename": "NotFound"}}}]', "no Medium account named"),
         (b'[{"data": {"userResult": {"__typename": "User"}}}]', "homepagePostsConnection"),
-        (b'[{"data": {"userResult": {"homepagePostsConnection": {"posts": [{"id": 3}]}}}}]',
-         "post id"),
-        (b'[{"data": {"userResult": {"homepagePostsConnection": {"posts": []}}}}]',
-         "pagingInfo"),
+        (
+            b'[{"data": {"userResult": {"homepagePostsConnection": {"posts": [{"id": 3}]}}}}]',
+            "post id",
+        ),
+        (b'[{"data": {"userResult": {"homepagePostsConnection": {"posts": []}}}}]', "pagingInfo"),
     ],
 )
 def test_anything_but_the_listing_is_a_listing_error(answer: bytes, reason: str) -> None:
@@ -218,8 +234,12 @@ def test_anything_but_the_listing_is_a_listing_error(answer: bytes, reason: str)
 def test_archive_points_whole_sources_to_import(tmp_path: Path) -> None:
     listing = tmp_path / "urls.txt"
     listing.write_text("# mine\nhttps://medium.com/p/1234567890ab\n", encoding="utf-8")
-    for source in ("@someone", "https://medium.com/@someone", "https://medium.com/the-pub",
-                   str(listing)):
+    for source in (
+        "@someone",
+        "https://medium.com/@someone",
+        "https://medium.com/the-pub",
+        str(listing),
+    ):
         hint = import_hint(source)
         assert hint is not None and f"use `medium-archive import {source}`" in hint
     assert import_hint("https://medium.com/@someone/a-post-1234567890ab") is None
@@ -243,8 +263,9 @@ def test_every_post_of_an_account_is_archived_once(
         form
     ]
     root = tmp_path / "blog"
-    result = run([source, "--site", str(root), "--jobs", "4", "--rate", "1000",
-                  "--processes", "0"], medium)
+    result = run(
+        [source, "--site", str(root), "--jobs", "4", "--rate", "1000", "--processes", "0"], medium
+    )
     assert result.exit_code == 0, result.stderr
     assert set(archived(root)) == {medium.farm.post_id(n) for n in range(N_POSTS)}
     assert sorted(medium.posts) == list(range(N_POSTS))  # each post fetched once
@@ -300,8 +321,9 @@ def test_a_listing_that_fails_midway_reports_it_and_keeps_what_it_listed(
     medium.listing = "fail-page-2"
     root = tmp_path / "blog"
     failed = tmp_path / "failed.txt"
-    result = run(["@farm", "--site", str(root), "--processes", "0", "--failed", str(failed)],
-                 medium)
+    result = run(
+        ["@farm", "--site", str(root), "--processes", "0", "--failed", str(failed)], medium
+    )
     assert result.exit_code == 1
     assert len(archived(root)) == PAGE
     errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
@@ -323,8 +345,9 @@ def test_the_listing_is_paced_and_retried_like_post_pages(medium: Medium, tmp_pa
 
 
 def test_drafts_are_not_in_a_listing_and_say_so(medium: Medium, tmp_path: Path) -> None:
-    result = run(["@farm", "--site", str(tmp_path / "blog"), "--processes", "0", "--drafts"],
-                 medium)
+    result = run(
+        ["@farm", "--site", str(tmp_path / "blog"), "--processes", "0", "--drafts"], medium
+    )
     assert result.exit_code == 0, result.stderr
     assert "note: drafts are private: an account's listing has none" in result.stderr
 
@@ -348,8 +371,10 @@ def test_a_publication_is_read_through_its_feed_with_a_warning(
     root = tmp_path / "blog"
     result = run([medium.url(), "--site", str(root), "--processes", "0"])
     assert result.exit_code == 0, result.stderr
-    assert f"warning: {medium.url()}: read through its RSS feed ({medium.url('/feed')}): " \
-           "a feed holds only the 10 latest posts" in result.stderr
+    assert (
+        f"warning: {medium.url()}: read through its RSS feed ({medium.url('/feed')}): "
+        "a feed holds only the 10 latest posts" in result.stderr
+    )
     assert len(archived(root)) == 3
 
 
@@ -362,8 +387,10 @@ def test_a_full_feed_given_as_such_says_it_may_lack_older_posts(
     url = medium.url("/feed/@full")
     result = run([url, "--site", str(tmp_path / "blog"), "--processes", "0"])
     assert result.exit_code == 0, result.stderr
-    assert f"warning: {url}: a feed holds only the 10 latest posts; older posts are not in it" \
+    assert (
+        f"warning: {url}: a feed holds only the 10 latest posts; older posts are not in it"
         in result.stderr.splitlines()
+    )
     assert len(archived(tmp_path / "blog")) == 10
     small = run([medium.url("/feed/@farm"), "--site", str(tmp_path / "b2"), "--processes", "0"])
     assert small.exit_code == 0 and "warning" not in small.stderr
@@ -377,11 +404,23 @@ def test_sigint_mid_listing_stops_cleanly_and_a_re_run_completes(
     medium.hold_last_page = threading.Event()
     medium.post_delay = 0.2
     root = tmp_path / "blog"
-    command = [sys.executable, "-m", "medium_archive", "import", "@farm", "--site", str(root),
-               "--jobs", "2", "--rate", "1000"]
+    command = [
+        sys.executable,
+        "-m",
+        "medium_archive",
+        "import",
+        "@farm",
+        "--site",
+        str(root),
+        "--jobs",
+        "2",
+        "--rate",
+        "1000",
+    ]
     env = {**os.environ, "PYTHONPATH": str(ROOT), "MEDIUM_ARCHIVE_ORIGIN": medium.url()}
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
-                               text=True)
+    process = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True
+    )
     assert process.stdout is not None
     first_paths = [process.stdout.readline().strip() for _ in range(3)]
     process.send_signal(signal.SIGINT)

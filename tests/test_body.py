@@ -53,16 +53,39 @@ def e3() -> str:
 
 
 def test_e3_chrome_is_dropped(e3: str) -> None:
-    for chrome in ("Fixture Post", "A subtitle", "Ada Lovelace", "5 min read", "Follow", "Jan 1",
-                   "Python", "One clap", "More from", "Homepage", "avatar"):
+    for chrome in (
+        "Fixture Post",
+        "A subtitle",
+        "Ada Lovelace",
+        "5 min read",
+        "Follow",
+        "Jan 1",
+        "Python",
+        "One clap",
+        "More from",
+        "Homepage",
+        "avatar",
+    ):
         assert chrome not in e3
 
 
 def test_e3_block_sequence() -> None:
     kinds = [type(b).__name__ for b in doc_of("e3-post.html").blocks]
     assert kinds == [
-        "Paragraph", "Paragraph", "Code", "Image", "Break", "Heading", "Heading", "Quote",
-        "Quote", "ListItem", "ListItem", "Embed", "Embed", "Paragraph",
+        "Paragraph",
+        "Paragraph",
+        "Code",
+        "Image",
+        "Break",
+        "Heading",
+        "Heading",
+        "Quote",
+        "Quote",
+        "ListItem",
+        "ListItem",
+        "Embed",
+        "Embed",
+        "Paragraph",
     ]
 
 
@@ -84,10 +107,7 @@ def test_entities_decoded_in_text_and_jekyll_kept(e3: str) -> None:
 def test_one_line_pre_run_merged_exactly(e3: str) -> None:
     pre = blocks(e3)[2]
     assert pre.text_content() == (
-        "def main():\n"
-        "    if a < b and c &lt; d:\n"
-        '        print("<div>")\n'
-        "    return 0"
+        'def main():\n    if a < b and c &lt; d:\n        print("<div>")\n    return 0'
     )
     assert "<strong>" not in e3.split("<pre>")[1].split("</pre>")[0]
 
@@ -95,7 +115,9 @@ def test_one_line_pre_run_merged_exactly(e3: str) -> None:
 def test_progressive_image_full_resolution_with_caption(e3: str) -> None:
     figure = blocks(e3)[3]
     img = figure.find("img")
-    assert img.get("src") == "https://cdn-images-1.medium.com/max/1600/1*AbCdEfGhIjKlMnOpQrStUv.jpeg"
+    assert (
+        img.get("src") == "https://cdn-images-1.medium.com/max/1600/1*AbCdEfGhIjKlMnOpQrStUv.jpeg"
+    )
     assert img.get("alt") == ""
     caption = figure.find("figcaption")
     assert caption.text_content() == "A caption with a credit"
@@ -112,7 +134,8 @@ def test_quotes_lists_and_empty_items() -> None:
     assert Quote((Run("A pull quote."),), pull=True) in doc.blocks
     items = [b for b in doc.blocks if isinstance(b, ListItem)]
     assert items == [
-        ListItem((Run("first item"),)), ListItem((Run("second "), Run("item", em=True)))
+        ListItem((Run("first item"),)),
+        ListItem((Run("second "), Run("item", em=True))),
     ]
 
 
@@ -141,8 +164,19 @@ def e4() -> str:
 
 
 def test_e4_chrome_title_subtitle_and_meter_dropped(e4: str) -> None:
-    for chrome in ("Lite Fixture", "The subtitle", "Mar 28", "min read", "member-only", "Follow",
-                   "Nodejs", "claps", "More from", "Related story", "Sign in"):
+    for chrome in (
+        "Lite Fixture",
+        "The subtitle",
+        "Mar 28",
+        "min read",
+        "member-only",
+        "Follow",
+        "Nodejs",
+        "claps",
+        "More from",
+        "Related story",
+        "Sign in",
+    ):
         assert chrome not in e4
 
 
@@ -157,7 +191,10 @@ def test_e4_prettified_paragraph_collapsed_with_drop_cap(e4: str) -> None:
 
 def test_e4_lazy_image_uses_largest_srcset_and_drops_filler_alt(e4: str) -> None:
     figure = blocks(e4)[1]
-    assert figure.find("img").get("src") == "https://miro.medium.com/max/3788/1*Zz9Yy8Xx7Ww6Vv5Uu4Tt3S.png"
+    assert (
+        figure.find("img").get("src")
+        == "https://miro.medium.com/max/3788/1*Zz9Yy8Xx7Ww6Vv5Uu4Tt3S.png"
+    )
     assert figure.find("img").get("alt") == ""
     assert figure.find("figcaption").text_content() == "Memory in action"
     assert "max/60" not in e4 and "q=20" not in e4
@@ -187,7 +224,9 @@ def test_e4_placeholder_figures_take_apollo_media_in_order() -> None:
         "https://www.google.com/search/howsearchworks/",
     ]
     assert [e.title or plain(e.caption) for e in embeds][1:] == [
-        "A captioned placeholder gist", "profile.js", "How Search Works"
+        "A captioned placeholder gist",
+        "profile.js",
+        "How Search Works",
     ]
 
 
@@ -207,8 +246,17 @@ def test_e4_separator_list_and_read_more_marker(e4: str) -> None:
 
 def test_e5_kicker_title_subtitle_byline_meter_dropped() -> None:
     body = body_of("e5-post.html")
-    for chrome in ("Humans 101", "Pw Fixture", "Move over", "Apr 2, 2018", "12 min read",
-                   "Member-only", "free member-only", "2.1K", "related story"):
+    for chrome in (
+        "Humans 101",
+        "Pw Fixture",
+        "Move over",
+        "Apr 2, 2018",
+        "12 min read",
+        "Member-only",
+        "free member-only",
+        "2.1K",
+        "related story",
+    ):
         assert chrome not in body
     tags = [b.tag for b in blocks(body)]
     assert tags == ["figure", "p", "pre", "h3", "ul"]
@@ -217,7 +265,10 @@ def test_e5_kicker_title_subtitle_byline_meter_dropped() -> None:
 def test_e5_picture_prefers_original_format_over_webp() -> None:
     body = body_of("e5-post.html")
     figure = blocks(body)[0]
-    assert figure.find("img").get("src") == "https://miro.medium.com/max/1400/1*Pp0Oo9Nn8Mm7Ll6Kk5Jj4I.jpeg"
+    assert (
+        figure.find("img").get("src")
+        == "https://miro.medium.com/max/1400/1*Pp0Oo9Nn8Mm7Ll6Kk5Jj4I.jpeg"
+    )
     assert figure.find("img").get("alt") == "A guild symbol"
     assert figure.find("figcaption").text_content() == "(\u201cOrzhov\u201d)"
     assert blocks(body)[1].text_content() == "Magic is a game of colors."
@@ -254,7 +305,7 @@ def test_escaped_markup_in_text_is_escaped_once() -> None:
 
 def test_doubled_document_gives_first_body_once() -> None:
     one = (
-        '<html><head><script>//<![CDATA[\nvar x = 1;\n//]]></script></head><body>'
+        "<html><head><script>//<![CDATA[\nvar x = 1;\n//]]></script></head><body>"
         '<div class="postArticle-content"><h1 class="graf graf--title">T</h1>'
         '<p class="graf graf--p">Only once.</p></div></body></html>'
     )
@@ -328,8 +379,10 @@ def test_linked_image_keeps_its_link() -> None:
         "</div></body></html>"
     )
     doc = extract_body(lxml.html.fromstring(html), URL)
-    assert doc.blocks == (Image(
-        "https://cdn-images-1.medium.com/max/2000/1*DUeKUodX3AiX41BA7IDyLA.jpeg",
-        caption=(Run("By "), Run("X", href="https://x.test/")),
-        href="https://theringer.com/home",
-    ),)
+    assert doc.blocks == (
+        Image(
+            "https://cdn-images-1.medium.com/max/2000/1*DUeKUodX3AiX41BA7IDyLA.jpeg",
+            caption=(Run("By "), Run("X", href="https://x.test/")),
+            href="https://theringer.com/home",
+        ),
+    )

@@ -141,8 +141,14 @@ def _subtitle_kept_as_heading(truth: dict[str, Any], headings: list[str]) -> boo
 
 @pytest.mark.parametrize(
     "field",
-    ["paragraph_count", "image_count", "code_block_count", "blockquote_count",
-     "list_item_count", "embed_count"],
+    [
+        "paragraph_count",
+        "image_count",
+        "code_block_count",
+        "blockquote_count",
+        "list_item_count",
+        "embed_count",
+    ],
 )
 def test_block_counts(page: dict[str, Any], reader: str, field: str) -> None:
     got = _count(_extract(page["source"], reader), field)

@@ -38,13 +38,16 @@ def cookie_file(tmp_path: Path, lines: list[str], name: str = "cookies.txt") -> 
 
 
 def good_cookies(tmp_path: Path) -> Path:
-    return cookie_file(tmp_path, [
-        "# Netscape HTTP Cookie File",
-        "# https://curl.se/docs/http-cookies.html",
-        "",
-        f"#HttpOnly_127.0.0.1\tFALSE\t/\tFALSE\t0\tcf_clearance\t{SECRET}",
-        f".example.org\tTRUE\t/\tFALSE\t4102444800\tsid\t{OTHER_SECRET}",
-    ])
+    return cookie_file(
+        tmp_path,
+        [
+            "# Netscape HTTP Cookie File",
+            "# https://curl.se/docs/http-cookies.html",
+            "",
+            f"#HttpOnly_127.0.0.1\tFALSE\t/\tFALSE\t0\tcf_clearance\t{SECRET}",
+            f".example.org\tTRUE\t/\tFALSE\t4102444800\tsid\t{OTHER_SECRET}",
+        ],
+    )
 
 
 # --- reading the file -----------------------------------------------------------------------
@@ -77,12 +80,15 @@ def test_each_cookie_goes_only_to_its_own_sites(tmp_path: Path) -> None:
 
     from medium_archive.fetch import make_session
 
-    path = cookie_file(tmp_path, [
-        "medium.com\tFALSE\t/\tFALSE\t0\thost_only\ta",  # medium.com itself
-        ".example.org\tTRUE\t/\tFALSE\t0\tdomain_wide\tb",  # example.org and subdomains
-        "medium.com\tFALSE\t/\tTRUE\t0\tsecure_only\tc",  # https only
-        "medium.com\tFALSE\t/me\tFALSE\t0\tpath_only\td",  # under /me only
-    ])
+    path = cookie_file(
+        tmp_path,
+        [
+            "medium.com\tFALSE\t/\tFALSE\t0\thost_only\ta",  # medium.com itself
+            ".example.org\tTRUE\t/\tFALSE\t0\tdomain_wide\tb",  # example.org and subdomains
+            "medium.com\tFALSE\t/\tTRUE\t0\tsecure_only\tc",  # https only
+            "medium.com\tFALSE\t/me\tFALSE\t0\tpath_only\td",  # under /me only
+        ],
+    )
     session = make_session(cookies=load_cookies(str(path)))
 
     def sent(url: str) -> str:
@@ -91,7 +97,8 @@ def test_each_cookie_goes_only_to_its_own_sites(tmp_path: Path) -> None:
 
     assert sent("http://medium.com/p/1") == "host_only=a"
     assert sent("https://medium.com/me/stats") in (
-        "path_only=d; host_only=a; secure_only=c", "path_only=d; secure_only=c; host_only=a"
+        "path_only=d; host_only=a; secure_only=c",
+        "path_only=d; secure_only=c; host_only=a",
     )
     assert sent("https://sub.medium.com/x") == ""  # host-only: not to subdomains
     assert sent("https://blog.example.org/x") == "domain_wide=b"
@@ -103,17 +110,30 @@ def test_each_cookie_goes_only_to_its_own_sites(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("lines", "message"),
     [
-        (["# Netscape HTTP Cookie File", f"medium.com\tFALSE\t/\t{SECRET}"],
-         "line 2 is not a cookie line (a cookie line has 7 tab-separated fields)"),
-        ([f'[{{"name": "cf_clearance", "value": "{SECRET}"}}]'],
-         "line 1 is not a cookie line (a JSON cookie export? export in the Netscape "
-         "cookies.txt format)"),
-        ([f"medium.com\tFALSE\t/\tFALSE\tsoon\tcf\t{SECRET}"],
-         "line 1 has an expiry that is not a number"),
-        (["# Netscape HTTP Cookie File", f"medium.com\tFALSE\t/\tFALSE\t{'9' * 400}\tcf\t{SECRET}"],
-         "line 2 has an expiry that is not a number"),
-        (["# Netscape HTTP Cookie File", ""],
-         "holds no cookies; export them in the Netscape cookies.txt format"),
+        (
+            ["# Netscape HTTP Cookie File", f"medium.com\tFALSE\t/\t{SECRET}"],
+            "line 2 is not a cookie line (a cookie line has 7 tab-separated fields)",
+        ),
+        (
+            [f'[{{"name": "cf_clearance", "value": "{SECRET}"}}]'],
+            "line 1 is not a cookie line (a JSON cookie export? export in the Netscape "
+            "cookies.txt format)",
+        ),
+        (
+            [f"medium.com\tFALSE\t/\tFALSE\tsoon\tcf\t{SECRET}"],
+            "line 1 has an expiry that is not a number",
+        ),
+        (
+            [
+                "# Netscape HTTP Cookie File",
+                f"medium.com\tFALSE\t/\tFALSE\t{'9' * 400}\tcf\t{SECRET}",
+            ],
+            "line 2 has an expiry that is not a number",
+        ),
+        (
+            ["# Netscape HTTP Cookie File", ""],
+            "holds no cookies; export them in the Netscape cookies.txt format",
+        ),
     ],
 )
 def test_a_malformed_file_is_one_line_without_its_values(
@@ -123,8 +143,17 @@ def test_a_malformed_file_is_one_line_without_its_values(
     with pytest.raises(CookieFileError) as caught:
         load_cookies(str(path))
     assert str(caught.value) == f"--cookies {path}: {message}"
-    result = CliRunner().invoke(cli, ["archive", "https://medium.com/p/1234567890ab", "--site",
-                                      str(tmp_path / "blog"), "--cookies", str(path)])
+    result = CliRunner().invoke(
+        cli,
+        [
+            "archive",
+            "https://medium.com/p/1234567890ab",
+            "--site",
+            str(tmp_path / "blog"),
+            "--cookies",
+            str(path),
+        ],
+    )
     assert result.exit_code == 2
     assert result.stderr.splitlines() == [f"Error: --cookies {path}: {message}"]
     assert SECRET not in result.output and SECRET not in result.stderr
@@ -162,10 +191,17 @@ class Cloudflare:
         if n is None:
             return Response("no such page", status=404)
         if f"cf_clearance={SECRET}" in cookie and agent == BROWSER:
-            return Response(self.farm.page(n), content_type="text/html; charset=utf-8",
-                            headers={"Set-Cookie": f"__cf_bm={SECRET}-renewed; Path=/"})
-        return Response(CHALLENGE, status=403, content_type="text/html; charset=utf-8",
-                        headers={"cf-mitigated": "challenge"})
+            return Response(
+                self.farm.page(n),
+                content_type="text/html; charset=utf-8",
+                headers={"Set-Cookie": f"__cf_bm={SECRET}-renewed; Path=/"},
+            )
+        return Response(
+            CHALLENGE,
+            status=403,
+            content_type="text/html; charset=utf-8",
+            headers={"cf-mitigated": "challenge"},
+        )
 
 
 @pytest.fixture
@@ -218,8 +254,9 @@ def test_with_the_browser_cookies_and_agent_the_post_is_archived(
         env = {"MEDIUM_ARCHIVE_COOKIES": str(cookies), "MEDIUM_ARCHIVE_USER_AGENT": BROWSER}
     archived = invoke(["archive", urls[0], "--site", str(root), *given], env)
     assert archived.exit_code == 0, archived.stderr
-    imported = invoke(["import", str(listing), "--site", str(root), "--json", "--processes", "0",
-                       *given], env)
+    imported = invoke(
+        ["import", str(listing), "--site", str(root), "--json", "--processes", "0", *given], env
+    )
     assert imported.exit_code == 0, imported.stderr
     report = json.loads(imported.stdout)
     assert report["summary"]["archived"] == 2 and report["summary"]["already archived"] == 1

@@ -115,9 +115,7 @@ def test_lang_for_filename(filename: str, expected: str) -> None:
 @pytest.mark.skipif(shutil.which("ruby") is None, reason="ruby (with jekyll's rouge) not installed")
 def test_every_language_written_is_known_to_rouge() -> None:
     names = sorted(embeds_langs())
-    script = (
-        'require "rouge"; ARGV.each { |l| puts(Rouge::Lexer.find(l) ? "ok" : "missing #{l}") }'
-    )
+    script = 'require "rouge"; ARGV.each { |l| puts(Rouge::Lexer.find(l) ? "ok" : "missing #{l}") }'
     done = subprocess.run(
         ["ruby", "-e", script, *names], capture_output=True, text=True, check=False
     )
@@ -142,7 +140,9 @@ def test_every_language_written_is_known_to_chroma(tmp_path: Path) -> None:
     )
     done = subprocess.run(
         ["hugo", "--source", str(tmp_path), "--destination", str(tmp_path / "public")],
-        capture_output=True, text=True, check=False,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert done.returncode == 0, done.stderr
     html = (tmp_path / "public" / "langs" / "index.html").read_text(encoding="utf-8")
@@ -155,9 +155,11 @@ def test_every_language_written_is_known_to_chroma(tmp_path: Path) -> None:
 def embeds_langs() -> set[str]:
     from medium_archive import codelang
 
-    return set(codelang._CANONICAL) | set(codelang._ALIASES.values()) | {
-        v for v in codelang._EXTENSIONS.values() if v
-    }
+    return (
+        set(codelang._CANONICAL)
+        | set(codelang._ALIASES.values())
+        | {v for v in codelang._EXTENSIONS.values() if v}
+    )
 
 
 # --- targets from the page alone ----------------------------------------------------------------
@@ -180,16 +182,28 @@ EMBEDLY_YOUTUBE = (
             "https://www.youtube.com/watch?v=IAoy3ia2ivI&t=90s",
             "YouTube",
         ),
-        ("https://www.youtube-nocookie.com/embed/dQw4w9WgXcQ", "https://www.youtube.com/watch?v=dQw4w9WgXcQ", "YouTube"),  # noqa: E501
+        (
+            "https://www.youtube-nocookie.com/embed/dQw4w9WgXcQ",
+            "https://www.youtube.com/watch?v=dQw4w9WgXcQ",
+            "YouTube",
+        ),  # noqa: E501
         ("https://youtu.be/dQw4w9WgXcQ", "https://www.youtube.com/watch?v=dQw4w9WgXcQ", "YouTube"),
-        ("https://player.vimeo.com/video/76979871?h=8272103f6e", "https://vimeo.com/76979871", "Vimeo"),  # noqa: E501
+        (
+            "https://player.vimeo.com/video/76979871?h=8272103f6e",
+            "https://vimeo.com/76979871",
+            "Vimeo",
+        ),  # noqa: E501
         (
             "https://w.soundcloud.com/player/?url=https%3A%2F%2Fapi.soundcloud.com%2Ftracks%2F2937"
             "&auto_play=false",
             "https://api.soundcloud.com/tracks/2937",
             "SoundCloud",
         ),
-        ("https://codepen.io/lavrton/embed/preview/xRqLVo?height=500&default-tab=result", "https://codepen.io/lavrton/pen/xRqLVo", "CodePen"),  # noqa: E501
+        (
+            "https://codepen.io/lavrton/embed/preview/xRqLVo?height=500&default-tab=result",
+            "https://codepen.io/lavrton/pen/xRqLVo",
+            "CodePen",
+        ),  # noqa: E501
         (
             "https://cdn.embedly.com/widgets/media.html?type=text%2Fhtml&key=d04&schema=twitter"
             "&url=https%3A//twitter.com/tizmagik/status/876128847682523138&image=x",
@@ -197,10 +211,26 @@ EMBEDLY_YOUTUBE = (
             "Tweet",
         ),
         ("https://x.com/jack/status/20", "https://x.com/jack/status/20", "Tweet"),
-        ("https://www.instagram.com/p/BWhyIhRDBCw/embed/captioned", "https://www.instagram.com/p/BWhyIhRDBCw/", "Instagram"),  # noqa: E501
-        ("https://www.google.com/maps/embed?pb=!1m18!1m12", "https://www.google.com/maps/embed?pb=!1m18!1m12", "Google Maps"),  # noqa: E501
-        ("https://gist.github.com/lavrton/0123abcdef.js", "https://gist.github.com/lavrton/0123abcdef", "Gist"),  # noqa: E501
-        ("https://upscri.be/8f5f1b?as_embed=true", "https://upscri.be/8f5f1b?as_embed=true", "upscri.be"),  # noqa: E501
+        (
+            "https://www.instagram.com/p/BWhyIhRDBCw/embed/captioned",
+            "https://www.instagram.com/p/BWhyIhRDBCw/",
+            "Instagram",
+        ),  # noqa: E501
+        (
+            "https://www.google.com/maps/embed?pb=!1m18!1m12",
+            "https://www.google.com/maps/embed?pb=!1m18!1m12",
+            "Google Maps",
+        ),  # noqa: E501
+        (
+            "https://gist.github.com/lavrton/0123abcdef.js",
+            "https://gist.github.com/lavrton/0123abcdef",
+            "Gist",
+        ),  # noqa: E501
+        (
+            "https://upscri.be/8f5f1b?as_embed=true",
+            "https://upscri.be/8f5f1b?as_embed=true",
+            "upscri.be",
+        ),  # noqa: E501
     ],
 )
 def test_target_of_url(src: str, url: str, provider: str) -> None:
@@ -260,9 +290,9 @@ def media_page_gist(user: str, gist_id: str, base: str = "https://gist.github.co
     return (
         "<!DOCTYPE html><html><head><title>app.js – Medium</title>"
         '<link rel="stylesheet" href="https://cdn-static-1.medium.com/_/fp/css/main.css">'
-        '</head><body><style>body{margin:0}</style>'
+        "</head><body><style>body{margin:0}</style>"
         f'<script src="{base}/{user}/{gist_id}.js" charset="utf-8"></script>'
-        '<script>var height = -1; function notifyResize(){}</script></body></html>'
+        "<script>var height = -1; function notifyResize(){}</script></body></html>"
     )
 
 
@@ -291,13 +321,13 @@ def gist_js(user: str, gist_id: str, files: list[tuple[str, str, str]]) -> str:
             f'  <a href=\\"https://gist.github.com/{user}/{gist_id}/raw/{sha}/{quote(name)}\\" '
             f'style=\\"float:right\\" class=\\"Link--inTextBlock\\">view raw<\\/a>\\n'
             f'  <a href=\\"https://gist.github.com/{user}/{gist_id}#{anchor}\\">{name}<\\/a>\\n'
-            f"  hosted with &#10084; by <a href=\\\"https://github.com\\\">GitHub<\\/a>"
+            f'  hosted with &#10084; by <a href=\\"https://github.com\\">GitHub<\\/a>'
             f"<\\/div><\\/div>\\n"
         )
     return (
-        "document.write('<link rel=\"stylesheet\" href=\"https://github.githubassets.com/"
+        'document.write(\'<link rel="stylesheet" href="https://github.githubassets.com/'
         "assets/gist-embed-4ac6018bcc05.css\">')\n"
-        f"document.write('<div id=\\\"gist{gist_id}\\\" class=\\\"gist\\\">\\n"
+        f'document.write(\'<div id=\\"gist{gist_id}\\" class=\\"gist\\">\\n'
         + "".join(parts)
         + "<\\/div>\\n')\n"
     )
@@ -367,9 +397,7 @@ def serve_embeds(server: HTTPServer) -> None:
         content_type="application/javascript",
     )
     server.expect_request("/lavrton/3d4e5f.js").respond_with_data(
-        gist_js(
-            "lavrton", "3d4e5f", [("style.css", "beef", "CSS"), ("setup.sh", "cafe", "Shell")]
-        ),
+        gist_js("lavrton", "3d4e5f", [("style.css", "beef", "CSS"), ("setup.sh", "cafe", "Shell")]),
         content_type="application/javascript",
     )
     for path, text in (
@@ -551,7 +579,9 @@ def serve_lavrton(server: HTTPServer) -> None:
         def raw(request: Request, gist_id: str = gist_id) -> Response:
             return Response(f"// gist {gist_id}\n<Layer />\n", content_type="text/plain")
 
-        server.expect_request(f"/lavrton/{gist_id}/raw/ab12/example-{gist_id}.jsx").respond_with_handler(raw)  # noqa: E501
+        server.expect_request(
+            f"/lavrton/{gist_id}/raw/ab12/example-{gist_id}.jsx"
+        ).respond_with_handler(raw)  # noqa: E501
 
 
 def run_cli(*args: str, env: dict[str, str] | None = None) -> tuple[int, str, str]:
@@ -568,7 +598,9 @@ def body_of(text: str) -> str:
     return text.split("---\n", 2)[2]
 
 
-def test_archive_resolves_every_embed_of_a_corpus_post(httpserver: HTTPServer, tmp_path: Path) -> None:  # noqa: E501
+def test_archive_resolves_every_embed_of_a_corpus_post(
+    httpserver: HTTPServer, tmp_path: Path
+) -> None:  # noqa: E501
     serve_lavrton(httpserver)
     base = base_of(httpserver)
     env = {"MEDIUM_ARCHIVE_GIST_BASE": base}
@@ -584,7 +616,10 @@ def test_archive_resolves_every_embed_of_a_corpus_post(httpserver: HTTPServer, t
     post_file = tmp_path / "site" / out.strip()
     body = body_of(post_file.read_text(encoding="utf-8"))
     # The gists are code, fenced with their language, then a link to the gist.
-    assert f"```javascript\n{APP_JS}```\n\n[Gist lavrton/0a1b2c](https://gist.github.com/lavrton/0a1b2c)" in body  # noqa: E501
+    assert (
+        f"```javascript\n{APP_JS}```\n\n[Gist lavrton/0a1b2c](https://gist.github.com/lavrton/0a1b2c)"
+        in body
+    )  # noqa: E501
     assert "```css\n.item { color: red; }\n```" in body
     assert "```bash\nnpm install konva\n```" in body
     assert body.count("```jsx\n// gist ") == 3
@@ -657,7 +692,12 @@ def test_body_html_shows_the_same_resolution(httpserver: HTTPServer, tmp_path: P
     serve_lavrton(httpserver)
     base = base_of(httpserver)
     code, out, err = run_cli(
-        "archive", base + LAVRTON_PATH, "--site", str(tmp_path), "--body", "html",
+        "archive",
+        base + LAVRTON_PATH,
+        "--site",
+        str(tmp_path),
+        "--body",
+        "html",
         env={"MEDIUM_ARCHIVE_GIST_BASE": base},
     )
     assert code == 0, err
@@ -669,13 +709,22 @@ def test_body_html_shows_the_same_resolution(httpserver: HTTPServer, tmp_path: P
     assert re.findall(r'href="[^"]*/media/([0-9a-f]+)', body) == [IDS["gone"]]
 
 
-def test_import_resolves_embeds_in_the_fetching_threads(httpserver: HTTPServer, tmp_path: Path) -> None:  # noqa: E501
+def test_import_resolves_embeds_in_the_fetching_threads(
+    httpserver: HTTPServer, tmp_path: Path
+) -> None:  # noqa: E501
     serve_lavrton(httpserver)
     base = base_of(httpserver)
     listing = tmp_path / "list.txt"
     listing.write_text(base + LAVRTON_PATH + "\n", encoding="utf-8")
     code, out, err = run_cli(
-        "import", str(listing), "--site", str(tmp_path / "site"), "-j", "2", "--processes", "1",
+        "import",
+        str(listing),
+        "--site",
+        str(tmp_path / "site"),
+        "-j",
+        "2",
+        "--processes",
+        "1",
         env={"MEDIUM_ARCHIVE_GIST_BASE": base},
     )
     assert code == 0, err
@@ -691,7 +740,10 @@ def test_with_no_network_the_post_is_archived_with_one_warning_per_embed(tmp_pat
     page = tmp_path / "lavrton.html"
     page.write_text(lavrton_html().replace("https://blog.lavrton.com", origin), encoding="utf-8")
     code, out, err = run_cli(
-        "archive", str(page), "--site", str(tmp_path / "site"),
+        "archive",
+        str(page),
+        "--site",
+        str(tmp_path / "site"),
         env={"MEDIUM_ARCHIVE_GIST_BASE": origin},
     )
     assert code == 0, err
@@ -824,7 +876,9 @@ def test_threads_asking_for_one_media_page_share_one_request(httpserver: HTTPSer
         found = list(
             pool.map(lambda _: resolver.media_target(base_of(httpserver), IDS["video"]), range(4))
         )
-    assert {t.url for t in found if t is not None} == {"https://www.youtube.com/watch?v=IAoy3ia2ivI"}
+    assert {t.url for t in found if t is not None} == {
+        "https://www.youtube.com/watch?v=IAoy3ia2ivI"
+    }
     assert media_requests(httpserver) == [f"/media/{IDS['video']}"]
 
 
@@ -869,14 +923,20 @@ def test_an_export_post_s_gist_scripts_become_code(httpserver: HTTPServer, tmp_p
             f"echo {gist_id}\n", content_type="text/plain"
         )
     code, out, err = run_cli(
-        "archive", str(export), "--site", str(tmp_path),
+        "archive",
+        str(export),
+        "--site",
+        str(tmp_path),
         env={"MEDIUM_ARCHIVE_GIST_BASE": base_of(httpserver)},
     )
     assert code == 0, err
     assert [line for line in err.splitlines() if not line.startswith("new site:")] == []
     body = body_of((tmp_path / out.strip()).read_text(encoding="utf-8"))
     for gist_id in gists:
-        assert f"```bash\necho {gist_id}\n```\n\n[Gist bgoonz/{gist_id}](https://gist.github.com/bgoonz/{gist_id})" in body  # noqa: E501
+        assert (
+            f"```bash\necho {gist_id}\n```\n\n[Gist bgoonz/{gist_id}](https://gist.github.com/bgoonz/{gist_id})"
+            in body
+        )  # noqa: E501
     assert body.count("```bash\necho ") == 33
     assert len(httpserver.log) == 2 * 28
 

@@ -122,10 +122,7 @@ def _paragraphs(body: Document) -> list[str]:
 @pytest.mark.parametrize("name", EXPORT_TRUTHS)
 def test_export_body_paragraph_count(corpus: Path, name: str) -> None:
     truth = load_truth(name)
-    assert (
-        len(_paragraphs(_parse_corpus(corpus, truth).body))
-        == truth["body"]["paragraph_count"]
-    )
+    assert len(_paragraphs(_parse_corpus(corpus, truth).body)) == truth["body"]["paragraph_count"]
 
 
 @pytest.mark.corpus

@@ -32,8 +32,11 @@ def extract(name: str, url: str = "") -> Post:
     [
         ("Why I’m betting on Elixir — Medium", [], "Why I’m betting on Elixir"),
         ("Inside the Lab — Backchannel — Medium", ["Backchannel"], "Inside the Lab"),
-        ("Balancing heuristics – Skyscanner Engineering – Medium", ["Skyscanner Engineering"],
-         "Balancing heuristics"),
+        (
+            "Balancing heuristics – Skyscanner Engineering – Medium",
+            ["Skyscanner Engineering"],
+            "Balancing heuristics",
+        ),
         ("Host your app - Tim Perry - Medium", ["Tim Perry"], "Host your app"),
         ("Building Services | by Chandra R | Walmart Tech | Medium", [], "Building Services"),
         ("The MTG Wheel | by Duncan A Sabien | Human Parts", [], "The MTG Wheel"),
@@ -86,8 +89,9 @@ def test_e4_page_fields_from_state_and_meta() -> None:
     assert post.authors[0].url == "https://medium.com/@jeanne"  # relative article:author resolved
     assert post.language == "fr"  # html lang="en" is not evidence
     assert post.app_links == (
-        AppLink(type="ios", url="medium://p/0123456789ab", app_store_id="828256236",
-                app_name="Medium"),
+        AppLink(
+            type="ios", url="medium://p/0123456789ab", app_store_id="828256236", app_name="Medium"
+        ),
         AppLink(type="android", url="medium://p/0123456789ab", package="com.medium.reader"),
         AppLink(type="web", url="https://medium.com/le-blog/bonjour-le-monde-0123456789ab"),
     )
@@ -151,11 +155,16 @@ def test_profile_page_is_refused_with_what_it_is() -> None:
     ("html", "match"),
     [
         ('<section class="gx"><p id="d889">A fragment.</p></section>', "fragment"),
-        ('<html><head></head><body><article class="h-entry"><h1 class="p-name">T</h1>'
-         "<footer>Exported from Medium on July 24, 2022.</footer></article></body></html>",
-         "medium-archive import"),
-        ('<html><body><table><tr><td class="line-content"><span class="html-tag">&lt;html&gt;'
-         "</span></td></tr></table></body></html>", "view-source"),
+        (
+            '<html><head></head><body><article class="h-entry"><h1 class="p-name">T</h1>'
+            "<footer>Exported from Medium on July 24, 2022.</footer></article></body></html>",
+            "medium-archive import",
+        ),
+        (
+            '<html><body><table><tr><td class="line-content"><span class="html-tag">&lt;html&gt;'
+            "</span></td></tr></table></body></html>",
+            "view-source",
+        ),
     ],
 )
 def test_special_files_are_refused_with_advice(html: str, match: str) -> None:

@@ -61,8 +61,11 @@ def _extract(corpus: Path, name: str) -> tuple[Post, dict[str, Any]]:
 
 
 def _app_links(post: Post) -> dict[str, dict[str, str]]:
-    keys = {"ios": ("url", "app_store_id", "app_name"), "android": ("url", "package", "app_name"),
-            "web": ("url",)}
+    keys = {
+        "ios": ("url", "app_store_id", "app_name"),
+        "android": ("url", "package", "app_name"),
+        "web": ("url",),
+    }
     return {
         link.type: {k: getattr(link, k) for k in keys.get(link.type, ("url",)) if getattr(link, k)}
         for link in post.app_links

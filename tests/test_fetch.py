@@ -392,7 +392,7 @@ def test_challenge_body_is_blocked(server: HTTPServer, status: int) -> None:
 
 
 def test_undecoded_page_is_decoded_and_checked_by_page_text(server: HTTPServer) -> None:
-    body = "<html><head><meta charset=\"windows-1252\"></head><body><p>Café</p></body></html>"
+    body = '<html><head><meta charset="windows-1252"></head><body><p>Café</p></body></html>'
     server.expect_request("/post").respond_with_response(
         html(body.encode("cp1252"), Content_Type="text/html")
     )
@@ -586,6 +586,7 @@ def test_environment_settings_are_read_once_per_host_and_stay_right(
             assert got == want, url
     got = ours.merge_environment_settings(urls[0], {}, None, None, None)
     got["proxies"]["https"] = "changed"  # a caller changing its copy changes nothing cached
-    assert ours.merge_environment_settings(urls[0], {}, None, None, None)["proxies"] == (
-        plain.merge_environment_settings(urls[0], {}, None, None, None)["proxies"]
+    assert (
+        ours.merge_environment_settings(urls[0], {}, None, None, None)["proxies"]
+        == (plain.merge_environment_settings(urls[0], {}, None, None, None)["proxies"])
     )

@@ -27,13 +27,34 @@ from medium_archive.model import AppLink, Author, Post, Publisher
 
 #: FORMAT.md's table, in its order.
 FORMAT_KEYS = [
-    "author", "related", "publisher", "keywords", "description", "inLanguage", "app_links",
-    "isBasedOnUrl", "title", "datePublished", "dateModified", "sourcePath", "published",
-    "inFeed", "hasPage", "inNav", "_context", "_type",
+    "author",
+    "related",
+    "publisher",
+    "keywords",
+    "description",
+    "inLanguage",
+    "app_links",
+    "isBasedOnUrl",
+    "title",
+    "datePublished",
+    "dateModified",
+    "sourcePath",
+    "published",
+    "inFeed",
+    "hasPage",
+    "inNav",
+    "_context",
+    "_type",
 ]
 EXTRA_KEYS = [
-    "url", "identifier", "alternativeHeadline", "image", "wordCount", "isAccessibleForFree",
-    "render_with_liquid", "_archive",
+    "url",
+    "identifier",
+    "alternativeHeadline",
+    "image",
+    "wordCount",
+    "isAccessibleForFree",
+    "render_with_liquid",
+    "_archive",
 ]
 #: FORMAT.md's site-generator keys, in its order.
 JEKYLL_KEYS = ["date", "last_modified_at", "tags", "canonical_url"]
@@ -52,12 +73,14 @@ Second paragraph.
 
 
 #: BODY's document (what the front matter's text values are computed from).
-BODY_DOC = Document((
-    Paragraph((Run("Machines start to dream&amp;comma; said the\u00a0post."),)),
-    Heading((Run("A heading"),), 2),
-    Code("x = {{ not liquid }}", "python"),
-    Paragraph((Run("Second paragraph."),)),
-))
+BODY_DOC = Document(
+    (
+        Paragraph((Run("Machines start to dream&amp;comma; said the\u00a0post."),)),
+        Heading((Run("A heading"),), 2),
+        Code("x = {{ not liquid }}", "python"),
+        Paragraph((Run("Second paragraph."),)),
+    )
+)
 
 
 def doc(*paragraphs: str) -> Document:
@@ -81,10 +104,19 @@ def sample_post(**changes: Any) -> Post:
         tags=("Machine Learning", "Art"),
         language="en",
         app_links=(
-            AppLink("ios", url="medium://p/e93d20fdb097", app_store_id="828256236",
-                    app_name="Medium", package="wrong.platform"),
-            AppLink("android", url="medium://p/e93d20fdb097", app_name="Medium",
-                    package="com.medium.reader"),
+            AppLink(
+                "ios",
+                url="medium://p/e93d20fdb097",
+                app_store_id="828256236",
+                app_name="Medium",
+                package="wrong.platform",
+            ),
+            AppLink(
+                "android",
+                url="medium://p/e93d20fdb097",
+                app_name="Medium",
+                package="com.medium.reader",
+            ),
             AppLink("web", url="https://medium.com/p/e93d20fdb097"),
         ),
         image="https://cdn-images-1.medium.com/max/2000/1*x.jpeg",
@@ -148,22 +180,35 @@ def test_archive_map_goes_before_site_keys_when_added_by_dumps_with_hash() -> No
 def test_values_of_a_full_post() -> None:
     meta = meta_for(sample_post(), archive={"etag": "W/1"})
     assert meta["author"] == [
-        {"name": "Gene Kogan", "url": "https://medium.com/@genekogan",
-         "avatar": {"url": "https://x/a.png"}}
+        {
+            "name": "Gene Kogan",
+            "url": "https://medium.com/@genekogan",
+            "avatar": {"url": "https://x/a.png"},
+        }
     ]
     assert meta["related"] == []
     assert meta["publisher"] == {
-        "url": "https://pub.example", "name": "Pub",
-        "favicon": "https://pub.example/f.ico", "domain": "pub.example",
+        "url": "https://pub.example",
+        "name": "Pub",
+        "favicon": "https://pub.example/f.ico",
+        "domain": "pub.example",
     }
     assert meta["keywords"] == ["Machine Learning", "Art"]
     assert meta["description"] == "Machines start to dream"
     assert meta["alternativeHeadline"] == "Machines start to dream"
     assert meta["app_links"] == [
-        {"type": "ios", "url": "medium://p/e93d20fdb097", "app_store_id": "828256236",
-         "app_name": "Medium"},
-        {"type": "android", "url": "medium://p/e93d20fdb097", "app_name": "Medium",
-         "package": "com.medium.reader"},
+        {
+            "type": "ios",
+            "url": "medium://p/e93d20fdb097",
+            "app_store_id": "828256236",
+            "app_name": "Medium",
+        },
+        {
+            "type": "android",
+            "url": "medium://p/e93d20fdb097",
+            "app_name": "Medium",
+            "package": "com.medium.reader",
+        },
         {"type": "web", "url": "https://medium.com/p/e93d20fdb097"},
     ]
     assert [list(m) for m in meta["app_links"]][0] == ["type", "url", "app_store_id", "app_name"]
@@ -179,8 +224,14 @@ def test_values_of_a_full_post() -> None:
 
 
 def test_minimal_post_has_no_unknown_extras_and_falls_back() -> None:
-    post = Post(id="draft-1", url="", title="T", body=doc("Plain words only here."),
-                date_published="2020-01-02", draft=True)
+    post = Post(
+        id="draft-1",
+        url="",
+        title="T",
+        body=doc("Plain words only here."),
+        date_published="2020-01-02",
+        draft=True,
+    )
     meta = meta_for(post, body="Plain words only here.\n")
     assert list(meta) == FORMAT_KEYS + ["wordCount", "date", "last_modified_at"]
     assert meta["author"] == [] and meta["app_links"] == []
@@ -203,8 +254,11 @@ def test_description_cascade() -> None:
 
 
 def test_every_string_is_cleaned() -> None:
-    post = sample_post(title="It&amp;#8217;s&nbsp;here", tags=("A&amp;amp;B",),
-                       authors=(Author("Ana&amp;comma; B"),))
+    post = sample_post(
+        title="It&amp;#8217;s&nbsp;here",
+        tags=("A&amp;amp;B",),
+        authors=(Author("Ana&amp;comma; B"),),
+    )
     meta = meta_for(post)
     assert meta["title"] == "It\u2019s here"
     assert meta["keywords"] == ["A&B"]
@@ -220,10 +274,12 @@ def test_no_liquid_no_paywall_means_keys_absent() -> None:
 
 def test_keywords_derived_from_body_without_tags() -> None:
     body = "Neural networks dream. Neural art.\n\n```\nneural neural neural code\n```\n"
-    words = Document((
-        Paragraph((Run("Neural networks "), Run("dream", em=True), Run(". Neural art."))),
-        Code("neural neural neural code"),
-    ))
+    words = Document(
+        (
+            Paragraph((Run("Neural networks "), Run("dream", em=True), Run(". Neural art."))),
+            Code("neural neural neural code"),
+        )
+    )
     meta = meta_for(sample_post(tags=(), body=words), body=body)
     assert meta["keywords"] == ["neural", "networks", "dream", "art"]
 
@@ -238,13 +294,23 @@ def test_first_paragraph_skips_non_prose_and_cuts_at_word_boundary() -> None:
 
 
 def test_text_values_come_from_the_document_whatever_the_body_format() -> None:
-    body = Document((
-        Heading((Run("Heading"),)),
-        Image("https://x/y.png", "alt", (Run("caption"),)),
-        Quote((Run("quote"),)),
-        Paragraph((Run("Use "), Run("[x]", code=True), Run(" and "),
-                   Run("a link", href="https://x.y/(a)"), Run(" [here]("), Run(" word " * 100))),
-    ))
+    body = Document(
+        (
+            Heading((Run("Heading"),)),
+            Image("https://x/y.png", "alt", (Run("caption"),)),
+            Quote((Run("quote"),)),
+            Paragraph(
+                (
+                    Run("Use "),
+                    Run("[x]", code=True),
+                    Run(" and "),
+                    Run("a link", href="https://x.y/(a)"),
+                    Run(" [here]("),
+                    Run(" word " * 100),
+                )
+            ),
+        )
+    )
     post = sample_post(subtitle="", description="", tags=(), body=body)
     markdown = meta_for(post, body="anything\n")
     html = meta_for(post, body="<article>\n<p>other</p>\n</article>\n")
@@ -333,11 +399,46 @@ def test_date_string() -> None:
 # ---------------------------------------------------------------- property tests
 
 TRICKY = st.sampled_from(
-    ["yes", "no", "null", "~", "true", "On", "0x1F", "1e3", "010", "2016-01-03",
-     "2016-01-03T17:19:44.342Z", "---", "...", "a: b", "#tag", "@user", "*star", "&anchor",
-     "!tag", "%percent", "'quoted'", '"double"', "- item", "? key", "| pipe", "> fold",
-     "line\nbreak", " leading space", "trailing space ", "tab\there", "🚀 emoji", "{a: b}",
-     "[list]", "`tick`", "\u2028sep", "\x85nel", "\ufeffbom", ""]
+    [
+        "yes",
+        "no",
+        "null",
+        "~",
+        "true",
+        "On",
+        "0x1F",
+        "1e3",
+        "010",
+        "2016-01-03",
+        "2016-01-03T17:19:44.342Z",
+        "---",
+        "...",
+        "a: b",
+        "#tag",
+        "@user",
+        "*star",
+        "&anchor",
+        "!tag",
+        "%percent",
+        "'quoted'",
+        '"double"',
+        "- item",
+        "? key",
+        "| pipe",
+        "> fold",
+        "line\nbreak",
+        " leading space",
+        "trailing space ",
+        "tab\there",
+        "🚀 emoji",
+        "{a: b}",
+        "[list]",
+        "`tick`",
+        "\u2028sep",
+        "\x85nel",
+        "\ufeffbom",
+        "",
+    ]
 )
 SAFE_TEXT = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"))
 ANY_TEXT = st.one_of(TRICKY, SAFE_TEXT, st.lists(TRICKY, max_size=4).map(" ".join))
@@ -384,8 +485,9 @@ def test_clean_text_is_idempotent_on_entity_soup(text: str) -> None:
 
 
 def test_dumps_with_hash_is_deterministic_and_self_consistent() -> None:
-    meta = meta_for(sample_post(), archive={"fetchedFrom": "https://medium.com/p/e93d20fdb097",
-                                            "etag": '"abc"'})
+    meta = meta_for(
+        sample_post(), archive={"fetchedFrom": "https://medium.com/p/e93d20fdb097", "etag": '"abc"'}
+    )
     text = dumps_with_hash(meta, BODY)
     assert text == dumps_with_hash(meta, BODY)
     stored = loads(text)[0]["_archive"]

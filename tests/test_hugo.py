@@ -410,8 +410,16 @@ def test_import_in_worker_processes_keeps_the_chosen_layout(tmp_path: Path) -> N
     listing.write_text("".join(f"{page}\n" for page, _ in posts), encoding="utf-8")
     root = tmp_path / "empty"  # nothing tells a worker process it is a Hugo site but the option
     result = run(
-        "import", str(listing), "--site", str(root), "--generator", "hugo",
-        "--jobs", "2", "--processes", "2",
+        "import",
+        str(listing),
+        "--site",
+        str(root),
+        "--generator",
+        "hugo",
+        "--jobs",
+        "2",
+        "--processes",
+        "2",
     )
     assert result.exit_code == 0, result.stderr
     written = sorted(p.relative_to(root).as_posix() for p in root.rglob("*.md"))

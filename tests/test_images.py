@@ -164,12 +164,16 @@ def test_file_names_come_from_the_url() -> None:
 
 
 def test_only_figure_images_are_rewritten_and_code_is_left_alone() -> None:
-    image = Image("https://x.test/1*a.png", "A & B", (Run("Cap "), Run("link", href="https://x.test/")))
-    body = Document((
-        Paragraph((Run("See "), Run('<img src="a.png">', code=True))),
-        Code('<img src="https://x.test/1*a.png">\n  indented', "html"),
-        image,
-    ))
+    image = Image(
+        "https://x.test/1*a.png", "A & B", (Run("Cap "), Run("link", href="https://x.test/"))
+    )
+    body = Document(
+        (
+            Paragraph((Run("See "), Run('<img src="a.png">', code=True))),
+            Code('<img src="https://x.test/1*a.png">\n  indented', "html"),
+            image,
+        )
+    )
     out = rewrite_figure_images(body, lambda url: "/assets/abc/1-a.png")
     assert out.blocks[:2] == body.blocks[:2]
     assert out.blocks[2] == dataclasses.replace(image, src="/assets/abc/1-a.png")

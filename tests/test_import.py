@@ -151,8 +151,19 @@ def test_every_post_is_archived_once_despite_faults(site: Site, tmp_path: Path) 
     failed_list = tmp_path / "failed.txt"
     root = tmp_path / "blog"
     result = run(
-        [str(write_list(tmp_path, urls)), "--site", str(root), "--jobs", "8", "--rate", "1000",
-         "--failed", str(failed_list), "--processes", "0"]
+        [
+            str(write_list(tmp_path, urls)),
+            "--site",
+            str(root),
+            "--jobs",
+            "8",
+            "--rate",
+            "1000",
+            "--failed",
+            str(failed_list),
+            "--processes",
+            "0",
+        ]
     )
     assert result.exit_code == 1, result.stderr
     posts = archived(root)
@@ -176,15 +187,26 @@ def test_a_challenge_page_fails_its_post_only(site: Site, tmp_path: Path, proces
     site.faults = Faults(challenge={2})
     root = tmp_path / "blog"
     urls = [site.url(n) for n in range(4)]
-    result = run([str(write_list(tmp_path, urls)), "--site", str(root), "--jobs", "2",
-                  "--processes", processes])
+    result = run(
+        [
+            str(write_list(tmp_path, urls)),
+            "--site",
+            str(root),
+            "--jobs",
+            "2",
+            "--processes",
+            processes,
+        ]
+    )
     assert result.exit_code == 1, result.stderr
     assert set(archived(root)) == {site.farm.post_id(n) for n in (0, 1, 3)}
     errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
-    assert errors == [f"error: {urls[2]}: blocked by Cloudflare's bot check (HTTP 200); open the "
-                      "post in a browser, save the page (Ctrl+S) and archive the saved .html file, "
-                      "or pass the browser's cookies and user agent (--cookies cookies.txt "
-                      "--user-agent UA)"]
+    assert errors == [
+        f"error: {urls[2]}: blocked by Cloudflare's bot check (HTTP 200); open the "
+        "post in a browser, save the page (Ctrl+S) and archive the saved .html file, "
+        "or pass the browser's cookies and user agent (--cookies cookies.txt "
+        "--user-agent UA)"
+    ]
 
 
 def test_a_re_run_skips_archived_posts_without_fetching_them(site: Site, tmp_path: Path) -> None:
@@ -201,9 +223,7 @@ def test_a_re_run_skips_archived_posts_without_fetching_them(site: Site, tmp_pat
     assert len(archived(root)) == 10
 
 
-def test_refresh_fetches_again_and_leaves_unchanged_posts_alone(
-    site: Site, tmp_path: Path
-) -> None:
+def test_refresh_fetches_again_and_leaves_unchanged_posts_alone(site: Site, tmp_path: Path) -> None:
     root = tmp_path / "blog"
     listing = write_list(tmp_path, [site.url(n) for n in range(3)])
     assert run([str(listing), "--site", str(root), "--processes", "0"]).exit_code == 0
@@ -249,8 +269,19 @@ def test_the_list_is_forgiving_and_reports_bad_lines(site: Site, tmp_path: Path)
 def test_a_429_slows_every_worker_for_that_host(site: Site, tmp_path: Path) -> None:
     site.faults = Faults(too_many={0}, delay=0.05)
     urls = [site.url(n) for n in range(12)]
-    result = run([str(write_list(tmp_path, urls)), "--site", str(tmp_path / "blog"),
-                  "--jobs", "6", "--rate", "1000", "--processes", "0"])
+    result = run(
+        [
+            str(write_list(tmp_path, urls)),
+            "--site",
+            str(tmp_path / "blog"),
+            "--jobs",
+            "6",
+            "--rate",
+            "1000",
+            "--processes",
+            "0",
+        ]
+    )
     assert result.exit_code == 0, result.stderr
     told = next(t for t, n, status in site.hits if status == 429)
     # Requests that reached the server after the 429 was answered waited out its Retry-After
@@ -263,8 +294,19 @@ def test_a_429_slows_every_worker_for_that_host(site: Site, tmp_path: Path) -> N
 def test_rate_limits_requests_per_host(site: Site, tmp_path: Path) -> None:
     urls = [site.url(n) for n in range(8)]
     started = time.monotonic()
-    result = run([str(write_list(tmp_path, urls)), "--site", str(tmp_path / "blog"),
-                  "--jobs", "8", "--rate", "10", "--processes", "0"])
+    result = run(
+        [
+            str(write_list(tmp_path, urls)),
+            "--site",
+            str(tmp_path / "blog"),
+            "--jobs",
+            "8",
+            "--rate",
+            "10",
+            "--processes",
+            "0",
+        ]
+    )
     assert result.exit_code == 0, result.stderr
     assert time.monotonic() - started >= 0.65  # 8 starts 0.1 s apart take at least 0.7 s
     times = sorted(t for t, _, _ in site.hits)
@@ -274,8 +316,18 @@ def test_rate_limits_requests_per_host(site: Site, tmp_path: Path) -> None:
 def test_fail_fast_stops_at_the_first_failure(site: Site, tmp_path: Path) -> None:
     site.faults = Faults(gone={0})
     urls = [site.url(n) for n in range(30)]
-    result = run([str(write_list(tmp_path, urls)), "--site", str(tmp_path / "blog"),
-                  "--jobs", "1", "--fail-fast", "--processes", "0"])
+    result = run(
+        [
+            str(write_list(tmp_path, urls)),
+            "--site",
+            str(tmp_path / "blog"),
+            "--jobs",
+            "1",
+            "--fail-fast",
+            "--processes",
+            "0",
+        ]
+    )
     assert result.exit_code == 1
     assert "--fail-fast" in result.stderr
     assert len(site.hits) < 5
@@ -298,11 +350,23 @@ def test_sigint_stops_cleanly_and_a_re_run_completes(site: Site, tmp_path: Path)
     urls = [site.url(n) for n in range(n_posts)]
     listing = write_list(tmp_path, urls)
     root = tmp_path / "blog"
-    command = [sys.executable, "-m", "medium_archive", "import", str(listing), "--site", str(root),
-               "--jobs", "3", "--rate", "1000"]
+    command = [
+        sys.executable,
+        "-m",
+        "medium_archive",
+        "import",
+        str(listing),
+        "--site",
+        str(root),
+        "--jobs",
+        "3",
+        "--rate",
+        "1000",
+    ]
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
-                               text=True)
+    process = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True
+    )
     assert process.stdout is not None
     first_paths = [process.stdout.readline().strip() for _ in range(3)]  # three posts finished
     process.send_signal(signal.SIGINT)
@@ -353,8 +417,19 @@ def test_jobs_caps_the_requests_in_flight_with_parse_processes(site: Site, tmp_p
     site.server.expect_request(re.compile(r"^/@farm/")).respond_with_handler(counting)
     root = tmp_path / "blog"
     urls = [site.url(n) for n in range(24)]
-    result = run([str(write_list(tmp_path, urls)), "--site", str(root), "--jobs", "3",
-                  "--rate", "1000", "--processes", "2"])
+    result = run(
+        [
+            str(write_list(tmp_path, urls)),
+            "--site",
+            str(root),
+            "--jobs",
+            "3",
+            "--rate",
+            "1000",
+            "--processes",
+            "2",
+        ]
+    )
     assert result.exit_code == 0, result.stderr
     assert len(archived(root)) == 24
     assert most == 3

@@ -213,8 +213,7 @@ def test_parse_processes_render_exports_the_same(
         result = run(str(zip_path), "--site", str(site), "--drafts", "--processes", processes)
         assert result.exit_code == 0, result.output
         files[processes] = {
-            p.relative_to(site).as_posix(): p.read_bytes()
-            for p in site.glob("_*/*.md")
+            p.relative_to(site).as_posix(): p.read_bytes() for p in site.glob("_*/*.md")
         }
     published, drafts, _ = kinds(truths)
     assert len(files["2"]) == len(published) + len(drafts)

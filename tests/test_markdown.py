@@ -23,7 +23,7 @@ def to_clean_html(html: str) -> str:
 
 def test_paragraph_inline_markup() -> None:
     md = to_markdown(
-        '<p>A <strong>bold</strong>, <em>italic</em>: <code>x &lt; y</code> and '
+        "<p>A <strong>bold</strong>, <em>italic</em>: <code>x &lt; y</code> and "
         '<a href="https://example.com/a b">a link</a>.</p>'
     )
     assert md == "A **bold**, *italic*: `x < y` and [a link](https://example.com/a%20b).\n"
@@ -35,8 +35,7 @@ def test_headings_are_atx() -> None:
 
 def test_code_block_fenced_exact_with_language() -> None:
     code = (
-        "def f():\n    if a < b and '&lt;' != \"*x*\":\n\n\n"
-        "        return [1_000]  # _no_ escaping"
+        "def f():\n    if a < b and '&lt;' != \"*x*\":\n\n\n        return [1_000]  # _no_ escaping"
     )
     body = '<pre data-lang="python">' + code.replace("&", "&amp;").replace("<", "&lt;") + "</pre>"
     md = to_markdown("<p>Before</p>" + body + "<p>After</p>")

@@ -77,7 +77,9 @@ def kramdown_pages(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     built = oracle.jekyll_site(site, [_archived(s) for s in _sources()])
     result = subprocess.run(
         [jekyll, "build", "--source", str(site), "--destination", str(site / "_site")],
-        capture_output=True, text=True, timeout=600,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     return {s: oracle.built_body(p.read_text(encoding="utf-8")) for s, p in built.items()}
@@ -137,8 +139,12 @@ def test_text_values_are_the_same_for_both_body_formats(
     files = {}
     for body_format in ("markdown", "html"):
         site = Site(tmp_path / body_format)
-        outcome = archive_one(str(CORPUS / "pages" / source), site=site, session=None,
-                              options=Options(body_format=body_format))  # type: ignore[arg-type]
+        outcome = archive_one(
+            str(CORPUS / "pages" / source),
+            site=site,
+            session=None,
+            options=Options(body_format=body_format),
+        )  # type: ignore[arg-type]
         assert outcome.path, outcome
         files[body_format] = (tmp_path / body_format / outcome.path).read_text(encoding="utf-8")
     markdown, html = _front(files["markdown"]), _front(files["html"])

@@ -33,8 +33,9 @@ from medium_archive.pagedata import build_page
 URL = "https://medium.com/@ada/a-post-abcdef123456"
 
 
-def obvinit(paras: list[dict[str, Any]], sections: list[dict[str, Any]] | None = None,
-            **options: Any) -> Document:
+def obvinit(
+    paras: list[dict[str, Any]], sections: list[dict[str, Any]] | None = None, **options: Any
+) -> Document:
     post = {"content": {"bodyModel": {"paragraphs": paras, "sections": sections or []}}}
     model = paragraphs.find_model("obvinit", post, lambda ref: {})
     assert model is not None
@@ -43,52 +44,88 @@ def obvinit(paras: list[dict[str, Any]], sections: list[dict[str, Any]] | None =
 
 def test_markups_split_into_flat_runs_at_every_boundary() -> None:
     text = "bold both italic link"
-    doc = obvinit([{"name": "a", "type": 1, "text": text, "markups": [
-        {"type": 1, "start": 0, "end": 9},  # "bold both"
-        {"type": 2, "start": 5, "end": 16},  # "both italic"
-        {"type": 3, "start": 17, "end": 21, "href": "https://x.test/?source=post_page"},
-        {"type": 2, "start": 17, "end": 21},
-    ]}])
-    assert doc.blocks == (Paragraph((
-        Run("bold ", strong=True),
-        Run("both", strong=True, em=True),
-        Run(" italic", em=True),
-        Run(" "),
-        Run("link", em=True, href="https://x.test/"),
-    )),)
+    doc = obvinit(
+        [
+            {
+                "name": "a",
+                "type": 1,
+                "text": text,
+                "markups": [
+                    {"type": 1, "start": 0, "end": 9},  # "bold both"
+                    {"type": 2, "start": 5, "end": 16},  # "both italic"
+                    {"type": 3, "start": 17, "end": 21, "href": "https://x.test/?source=post_page"},
+                    {"type": 2, "start": 17, "end": 21},
+                ],
+            }
+        ]
+    )
+    assert doc.blocks == (
+        Paragraph(
+            (
+                Run("bold ", strong=True),
+                Run("both", strong=True, em=True),
+                Run(" italic", em=True),
+                Run(" "),
+                Run("link", em=True, href="https://x.test/"),
+            )
+        ),
+    )
 
 
 def test_offsets_are_utf16_code_units() -> None:
     # "🎉" is two UTF-16 code units: the markup after it starts at 3, not 2.
     text = "🎉 go now"
-    doc = obvinit([{"name": "a", "type": 1, "text": text,
-                    "markups": [{"type": 1, "start": 3, "end": 5}]}])
+    doc = obvinit(
+        [{"name": "a", "type": 1, "text": text, "markups": [{"type": 1, "start": 3, "end": 5}]}]
+    )
     assert doc.blocks == (Paragraph((Run("🎉 "), Run("go", strong=True), Run(" now"))),)
 
 
 def test_adjacent_equal_markups_merge_and_edge_spaces_leave_emphasis() -> None:
-    doc = obvinit([{"name": "a", "type": 1, "text": "one two three", "markups": [
-        {"type": 2, "start": 0, "end": 4}, {"type": 2, "start": 4, "end": 7},
-    ]}])
+    doc = obvinit(
+        [
+            {
+                "name": "a",
+                "type": 1,
+                "text": "one two three",
+                "markups": [
+                    {"type": 2, "start": 0, "end": 4},
+                    {"type": 2, "start": 4, "end": 7},
+                ],
+            }
+        ]
+    )
     assert doc.blocks == (Paragraph((Run("one two", em=True), Run(" three"))),)
 
 
 def test_apollo_names_code_user_mentions_and_javascript_links() -> None:
     refs = {
-        "Paragraph:p1": {"name": "p1", "type": "P", "text": "see `x` Ada and this", "markups": [
-            {"type": "CODE", "start": 4, "end": 7},
-            {"type": "A", "start": 8, "end": 11, "anchorType": "USER", "userId": "u123"},
-            {"type": "A", "start": 16, "end": 20, "href": "javascript:alert(1)"},
-        ]},
+        "Paragraph:p1": {
+            "name": "p1",
+            "type": "P",
+            "text": "see `x` Ada and this",
+            "markups": [
+                {"type": "CODE", "start": 4, "end": 7},
+                {"type": "A", "start": 8, "end": 11, "anchorType": "USER", "userId": "u123"},
+                {"type": "A", "start": 16, "end": 20, "href": "javascript:alert(1)"},
+            ],
+        },
     }
     post = {"content({})": {"bodyModel": {"paragraphs": [{"__ref": "Paragraph:p1"}]}}}
     model = paragraphs.find_model("apollo", post, lambda ref: refs.get(ref.get("__ref"), {}))
     assert model is not None
     doc = paragraphs.read_model(model, url=URL)
-    assert doc.blocks == (Paragraph((
-        Run("see "), Run("`x`", code=True), Run(" "),
-        Run("Ada", href="https://medium.com/u/u123"), Run(" and this"),
-    )),)
+    assert doc.blocks == (
+        Paragraph(
+            (
+                Run("see "),
+                Run("`x`", code=True),
+                Run(" "),
+                Run("Ada", href="https://medium.com/u/u123"),
+                Run(" and this"),
+            )
+        ),
+    )
 
 
 def test_block_types_title_subtitle_sections_and_code() -> None:
@@ -99,9 +136,13 @@ def test_block_types_title_subtitle_sections_and_code() -> None:
             {"name": "p", "type": 1, "text": "Para."},
             {"name": "h", "type": 3, "text": "Big"},
             {"name": "h2", "type": 13, "text": "Small"},
-            {"name": "i", "type": 4, "text": "A caption", "markups": [
-                {"type": 2, "start": 2, "end": 9}],
-             "metadata": {"id": "1*abc.png", "originalWidth": 1600, "alt": "Image for post"}},
+            {
+                "name": "i",
+                "type": 4,
+                "text": "A caption",
+                "markups": [{"type": 2, "start": 2, "end": 9}],
+                "metadata": {"id": "1*abc.png", "originalWidth": 1600, "alt": "Image for post"},
+            },
             {"name": "q", "type": 6, "text": "Quoted"},
             {"name": "pq", "type": 7, "text": "Pulled"},
             {"name": "c1", "type": 8, "text": "a = 1"},
@@ -109,9 +150,15 @@ def test_block_types_title_subtitle_sections_and_code() -> None:
             {"name": "u", "type": 9, "text": "item"},
             {"name": "o", "type": 10, "text": "first"},
             {"name": "f", "type": 11, "text": "", "iframe": {"mediaResourceId": "a" * 32}},
-            {"name": "m", "type": 14, "text": "Card Title\nA descriptionexample.com",
-             "markups": [{"type": 3, "start": 0, "end": 34, "href": "https://example.com/x"},
-                         {"type": 1, "start": 0, "end": 10}]},
+            {
+                "name": "m",
+                "type": 14,
+                "text": "Card Title\nA descriptionexample.com",
+                "markups": [
+                    {"type": 3, "start": 0, "end": 34, "href": "https://example.com/x"},
+                    {"type": 1, "start": 0, "end": 10},
+                ],
+            },
         ],
         sections=[{"name": "s0", "startIndex": 0}, {"name": "s1", "startIndex": 3}],
         title="The Title",
@@ -122,8 +169,11 @@ def test_block_types_title_subtitle_sections_and_code() -> None:
         Break(),
         Heading((Run("Big"),), 2),
         Heading((Run("Small"),), 3),
-        Image("https://miro.medium.com/v2/resize:fit:1600/1*abc.png", "",
-              (Run("A "), Run("caption", em=True))),
+        Image(
+            "https://miro.medium.com/v2/resize:fit:1600/1*abc.png",
+            "",
+            (Run("A "), Run("caption", em=True)),
+        ),
         Quote((Run("Quoted"),)),
         Quote((Run("Pulled"),), pull=True),
         Code("a = 1\nb = 2"),
@@ -135,31 +185,49 @@ def test_block_types_title_subtitle_sections_and_code() -> None:
 
 
 def test_a_heading_that_is_not_the_title_stays() -> None:
-    doc = obvinit([{"name": "h", "type": 3, "text": "Introduction"},
-                   {"name": "p", "type": 1, "text": "Text."}], title="Another Title")
+    doc = obvinit(
+        [
+            {"name": "h", "type": 3, "text": "Introduction"},
+            {"name": "p", "type": 1, "text": "Text."},
+        ],
+        title="Another Title",
+    )
     assert doc.blocks[0] == Heading((Run("Introduction"),), 2)
 
 
 def test_apollo_iframe_src_code_language_and_grouped_quotes() -> None:
     refs = {
-        "Paragraph:1": {"name": "1", "type": "PRE", "text": "x = 1",
-                        "codeBlockMetadata": {"lang": "Python"}},
-        "Paragraph:2": {"name": "2", "type": "IFRAME", "text": "",
-                        "iframe": {"mediaResource": {"__ref": "MediaResource:abc"}}},
-        "MediaResource:abc": {"id": "abc", "title": "A video",
-                              "iframeSrc": "https://www.youtube.com/embed/xyz"},
+        "Paragraph:1": {
+            "name": "1",
+            "type": "PRE",
+            "text": "x = 1",
+            "codeBlockMetadata": {"lang": "Python"},
+        },
+        "Paragraph:2": {
+            "name": "2",
+            "type": "IFRAME",
+            "text": "",
+            "iframe": {"mediaResource": {"__ref": "MediaResource:abc"}},
+        },
+        "MediaResource:abc": {
+            "id": "abc",
+            "title": "A video",
+            "iframeSrc": "https://www.youtube.com/embed/xyz",
+        },
         "Paragraph:3": {"name": "3", "type": "BQ", "text": "one"},
         "Paragraph:4": {"name": "4", "type": "BQ", "text": "two"},
     }
-    post = {"content({})": {"bodyModel": {"paragraphs": [
-        {"__ref": f"Paragraph:{i}"} for i in range(1, 5)]}}}
+    post = {
+        "content({})": {
+            "bodyModel": {"paragraphs": [{"__ref": f"Paragraph:{i}"} for i in range(1, 5)]}
+        }
+    }
     model = paragraphs.find_model("apollo", post, lambda ref: refs.get(ref.get("__ref"), {}))
     assert model is not None
     doc = paragraphs.read_model(model, url=URL)
     assert doc.blocks == (
         Code("x = 1", "python"),
-        Embed("https://www.youtube.com/embed/xyz", title="A video", media_id="abc",
-              resolved=True),
+        Embed("https://www.youtube.com/embed/xyz", title="A video", media_id="abc", resolved=True),
         Quote((Run("one"),)),
         Quote((Run("two"),), continued=True),
     )
@@ -167,8 +235,16 @@ def test_apollo_iframe_src_code_language_and_grouped_quotes() -> None:
 
 @pytest.mark.parametrize("value", [None, 3, "x", [1], {"a": 1}, True])
 def test_odd_json_values_never_raise(value: Any) -> None:
-    para = {"name": value, "type": value, "text": value, "markups": value, "metadata": value,
-            "iframe": value, "mixtapeMetadata": value, "codeBlockMetadata": value}
+    para = {
+        "name": value,
+        "type": value,
+        "text": value,
+        "markups": value,
+        "metadata": value,
+        "iframe": value,
+        "mixtapeMetadata": value,
+        "codeBlockMetadata": value,
+    }
     post = {"content": {"bodyModel": {"paragraphs": [para, value], "sections": [value]}}}
     model = paragraphs.find_model("obvinit", post, lambda ref: {})
     if model is not None:
@@ -208,8 +284,9 @@ def test_pipeline_reads_the_model_unless_the_html_shows_more(corpus: Any, source
         assert len([b for b in post.body.blocks if isinstance(b, Paragraph)]) > 90
         return
     assert model_is_whole(page, model)
-    body_text = {" ".join(plain(b.runs).split()) for b in post.body.blocks
-                 if isinstance(b, Paragraph)}
+    body_text = {
+        " ".join(plain(b.runs).split()) for b in post.body.blocks if isinstance(b, Paragraph)
+    }
     for text in shown:  # every P of the model is a paragraph of the body, exactly
         assert " ".join(text.split()) in body_text
     assert markdown.endswith("\n")

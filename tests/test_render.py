@@ -149,8 +149,10 @@ def test_runs_split_anyhow_render_alike(runs: tuple[Run, ...]) -> None:
     split = []
     for run in runs:
         cut = len(run.text) // 2
-        split += [Run(run.text[:cut], run.strong, run.em, run.code, run.href),
-                  Run(run.text[cut:], run.strong, run.em, run.code, run.href)]
+        split += [
+            Run(run.text[:cut], run.strong, run.em, run.code, run.href),
+            Run(run.text[cut:], run.strong, run.em, run.code, run.href),
+        ]
     assert render_markdown(Document((Paragraph(runs),))) == render_markdown(
         Document((Paragraph(tuple(split)),))
     )
@@ -171,8 +173,13 @@ def test_liquid_in_the_body_turns_liquid_off() -> None:
 
     body = render_markdown(Document((Paragraph((Run("{{ page.title }} {% raw %}"),)),)))
     assert "{{ page.title }}" in body and "{% raw %}" in body
-    post = Post(id="0123456789ab", url="https://medium.com/@a/x-0123456789ab", title="T",
-                body=Document(), date_published="2020-01-01")
+    post = Post(
+        id="0123456789ab",
+        url="https://medium.com/@a/x-0123456789ab",
+        title="T",
+        body=Document(),
+        date_published="2020-01-01",
+    )
     meta = frontmatter.front_matter(post, source_path="x.html", body_markdown=body)
     assert meta["render_with_liquid"] is False
 
@@ -181,26 +188,41 @@ def test_liquid_in_the_body_turns_liquid_off() -> None:
 
 
 def test_golden_small_document() -> None:
-    doc = Document((
-        Heading((Run("Why "), Run("this", em=True), Run(" matters")),),
-        Paragraph((
-            Run("Have a look at "), Run("this repository", href="https://github.com/a/b"),
-            Run(". It is "), Run("really ", strong=True), Run("fast", strong=True, em=True),
-            Run(" (see "), Run("power", href="https://en.wikipedia.org/wiki/Power_(statistics)"),
-            Run(").\nNext line: "), Run("x < y", code=True), Run(" & <canvas> | *stars*"),
-        )),
-        Quote((Run("A quote\nin two lines"),)),
-        ListItem((Run("one"),)),
-        ListItem((Run("two"),)),
-        ListItem((Run("first"),), ordered=True),
-        ListItem((Run("second"),), ordered=True),
-        Code("for x in y:\n\n    print('```')", "python"),
-        Image("https://miro.medium.com/max/2000/a.png", alt="A chart",
-              caption=(Run("Photo by "), Run("Hubster", em=True))),
-        Embed("https://gist.github.com/a/b", title="a gist", code=(Code("x = 1", "python"),)),
-        Break(),
-        Paragraph((Run("1. not a list, * not a bullet, # not a heading"),)),
-    ))
+    doc = Document(
+        (
+            Heading(
+                (Run("Why "), Run("this", em=True), Run(" matters")),
+            ),
+            Paragraph(
+                (
+                    Run("Have a look at "),
+                    Run("this repository", href="https://github.com/a/b"),
+                    Run(". It is "),
+                    Run("really ", strong=True),
+                    Run("fast", strong=True, em=True),
+                    Run(" (see "),
+                    Run("power", href="https://en.wikipedia.org/wiki/Power_(statistics)"),
+                    Run(").\nNext line: "),
+                    Run("x < y", code=True),
+                    Run(" & <canvas> | *stars*"),
+                )
+            ),
+            Quote((Run("A quote\nin two lines"),)),
+            ListItem((Run("one"),)),
+            ListItem((Run("two"),)),
+            ListItem((Run("first"),), ordered=True),
+            ListItem((Run("second"),), ordered=True),
+            Code("for x in y:\n\n    print('```')", "python"),
+            Image(
+                "https://miro.medium.com/max/2000/a.png",
+                alt="A chart",
+                caption=(Run("Photo by "), Run("Hubster", em=True)),
+            ),
+            Embed("https://gist.github.com/a/b", title="a gist", code=(Code("x = 1", "python"),)),
+            Break(),
+            Paragraph((Run("1. not a list, * not a bullet, # not a heading"),)),
+        )
+    )
     assert render_markdown(doc) == (
         "## Why *this* matters\n"
         "\n"
@@ -239,21 +261,44 @@ def test_golden_small_document() -> None:
 
 
 def test_golden_emphasis_at_awkward_boundaries() -> None:
-    doc = Document((
-        Paragraph((Run("foo"), Run("(bar)", strong=True), Run("baz")),),  # needs <strong>
-        Paragraph((Run("in"), Run("word", em=True), Run("s")),),  # * works inside a word
-        Paragraph((Run("say "), Run(" hi ", strong=True), Run("now")),),  # spaces moved out
-        Paragraph((Run("snake_case and _under_ and a_1"),)),
-        Paragraph((Run("&amp; stays &amp; and [^1] stays"),)),
-        Paragraph((Run("^up", href="https://e.com"),)),
-        Paragraph((Run("Background:", strong=True, em=True), Run(" I have")),),  # one *** run
-        Paragraph((Run("asks "), Run("what the most ", em=True), Run("sense", em=True, strong=True),
-                   Run(",", em=True), Run(" where")),),
-        Paragraph((Run("by our "), Run("vote page!", em=True, href="https://e.com/vote")),),
-        Paragraph((Run("("), Run("minus 30 points!", em=True), Run(").")),),
-        Paragraph((Run("a"), Run("b", em=True), Run("c", strong=True)),),  # no "***" touching
-        Paragraph((Run("^"),)),  # kramdown: a "^" line ends a block
-    ))
+    doc = Document(
+        (
+            Paragraph(
+                (Run("foo"), Run("(bar)", strong=True), Run("baz")),
+            ),  # needs <strong>
+            Paragraph(
+                (Run("in"), Run("word", em=True), Run("s")),
+            ),  # * works inside a word
+            Paragraph(
+                (Run("say "), Run(" hi ", strong=True), Run("now")),
+            ),  # spaces moved out
+            Paragraph((Run("snake_case and _under_ and a_1"),)),
+            Paragraph((Run("&amp; stays &amp; and [^1] stays"),)),
+            Paragraph((Run("^up", href="https://e.com"),)),
+            Paragraph(
+                (Run("Background:", strong=True, em=True), Run(" I have")),
+            ),  # one *** run
+            Paragraph(
+                (
+                    Run("asks "),
+                    Run("what the most ", em=True),
+                    Run("sense", em=True, strong=True),
+                    Run(",", em=True),
+                    Run(" where"),
+                ),
+            ),
+            Paragraph(
+                (Run("by our "), Run("vote page!", em=True, href="https://e.com/vote")),
+            ),
+            Paragraph(
+                (Run("("), Run("minus 30 points!", em=True), Run(").")),
+            ),
+            Paragraph(
+                (Run("a"), Run("b", em=True), Run("c", strong=True)),
+            ),  # no "***" touching
+            Paragraph((Run("^"),)),  # kramdown: a "^" line ends a block
+        )
+    )
     assert render_markdown(doc) == (
         "foo<strong>(bar)</strong>baz\n"
         "\n"
@@ -282,10 +327,14 @@ def test_golden_emphasis_at_awkward_boundaries() -> None:
 
 
 def test_lists_of_one_kind_apart_stay_apart() -> None:
-    doc = Document((
-        ListItem((Run("a"),)), Paragraph((Run(" "),)), ListItem((Run("b"),)),
-        ListItem((Run("c"),), ordered=True),
-    ))
+    doc = Document(
+        (
+            ListItem((Run("a"),)),
+            Paragraph((Run(" "),)),
+            ListItem((Run("b"),)),
+            ListItem((Run("c"),), ordered=True),
+        )
+    )
     assert render_markdown(doc) == "- a\n\n<!-- -->\n\n- b\n\n1. c\n"
     html = commonmark(render_markdown(doc))
     assert html.count("<ul>") == 2 and html.count("<ol>") == 1
@@ -320,8 +369,8 @@ def test_html_body_of_any_document(doc: Document) -> None:
 def test_html_body_shape() -> None:
     doc = HOSTILE_DOCUMENTS[1]
     html = render_html(doc)
-    assert '<pre data-lang="python">def f():\n\n    return \'```\'  # `x`</pre>' in html
-    assert "<figure><img src=\"https://miro.medium.com/max/2000/a (1).png\"" in html
+    assert "<pre data-lang=\"python\">def f():\n\n    return '```'  # `x`</pre>" in html
+    assert '<figure><img src="https://miro.medium.com/max/2000/a (1).png"' in html
     assert "<figcaption>Photo by <em>Hubster</em> on " in html
     assert "<ol>\n<li>first</li>\n<li>1. second</li>\n</ol>" in html
     assert 'href="javascript' not in html and "<script" not in html
@@ -345,8 +394,19 @@ kramdown:
   typographic_symbols: {hellip: "...", mdash: "---", ndash: "--", laquo: "<<", raquo: ">>",
                         laquo_space: "<< ", raquo_space: " >>"}
 """
-_TYPOGRAPHY = str.maketrans({"‘": "'", "’": "'", "“": '"', "”": '"', "—": "---", "–": "--",
-                             "…": "...", "«": "<<", "»": ">>"})
+_TYPOGRAPHY = str.maketrans(
+    {
+        "‘": "'",
+        "’": "'",
+        "“": '"',
+        "”": '"',
+        "—": "---",
+        "–": "--",
+        "…": "...",
+        "«": "<<",
+        "»": ">>",
+    }
+)
 
 
 def typographic(doc: Document) -> Document:
@@ -420,18 +480,14 @@ def test_documents_read_back_through_kramdown_in_jekyll(tmp_path: Path, config: 
             failures.append(f"doc {i}:\n{bodies[i]}\n" + "\n".join(found))
     assert not failures, "\n\n".join(failures[:5])
 
-    hostile = (tmp_path / "_site" / "2020" / "01" / "01" / "doc-0.html").read_text(
-        encoding="utf-8"
-    )
+    hostile = (tmp_path / "_site" / "2020" / "01" / "01" / "doc-0.html").read_text(encoding="utf-8")
     assert 'href="https://en.wikipedia.org/wiki/Power_(statistics)"' in hostile
     assert 'href="mailto:someone@example.com"' in hostile
     assert "javascript:" not in re.sub(r">[^<]*<", "><", hostile)  # only as text
     assert "<table" not in hostile and "<script" not in hostile
     code = (tmp_path / "_site" / "2020" / "01" / "01" / "doc-1.html").read_text(encoding="utf-8")
     assert '<div class="language-python highlighter-rouge">' in code
-    assert [s.lang for s in seen(code.split("<main>", 1)[1]) if s.kind == "code"][:1] == [
-        "python"
-    ]
+    assert [s.lang for s in seen(code.split("<main>", 1)[1]) if s.kind == "code"][:1] == ["python"]
 
 
 # ---------------------------------------------------------------- goldmark, in a real Hugo
@@ -485,7 +541,9 @@ def test_documents_read_back_through_goldmark_in_hugo(tmp_path: Path, unsafe: st
         )
     result = subprocess.run(
         [hugo, "--source", str(source), "--destination", str(tmp_path / "public"), "--quiet"],
-        capture_output=True, text=True, timeout=300,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert result.returncode == 0, result.stdout + result.stderr
 

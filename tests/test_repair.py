@@ -81,12 +81,22 @@ def test_seed_front_matter_values(seed_copy: Path) -> None:
     assert meta["datePublished"] == "2016-01-03T17:19:44.342Z"
     assert meta["dateModified"] == "2016-01-03T17:05:21.794Z"
     assert meta["app_links"] == [
-        {"type": "ios", "url": "medium:/p/e93d20fdb097", "app_store_id": "828256236",
-         "app_name": "Medium"},
-        {"type": "android", "url": "medium://p/e93d20fdb097", "app_name": "Medium",
-         "package": "com.medium.reader"},
-        {"type": "web",
-         "url": "https://medium.com/@genekogan/machine-learning-for-artists-e93d20fdb097"},
+        {
+            "type": "ios",
+            "url": "medium:/p/e93d20fdb097",
+            "app_store_id": "828256236",
+            "app_name": "Medium",
+        },
+        {
+            "type": "android",
+            "url": "medium://p/e93d20fdb097",
+            "app_name": "Medium",
+            "package": "com.medium.reader",
+        },
+        {
+            "type": "web",
+            "url": "https://medium.com/@genekogan/machine-learning-for-artists-e93d20fdb097",
+        },
     ]
     # the keys and their order are the seed's own (the contract)
     assert list(meta)[:3] == ["author", "related", "publisher"]
@@ -211,13 +221,17 @@ def test_no_temp_file_left_when_write_fails(
 
 def test_repair_site_all_posts_and_given_paths(tmp_path: Path) -> None:
     site = Site(tmp_path / "site")
-    for folder, name in [("_posts", "markdown_code.md"), ("_drafts", "html_body.md"),
-                         ("_posts", "broken_yaml.md")]:
+    for folder, name in [
+        ("_posts", "markdown_code.md"),
+        ("_drafts", "html_body.md"),
+        ("_posts", "broken_yaml.md"),
+    ]:
         (site.root / folder).mkdir(parents=True, exist_ok=True)
         shutil.copyfile(REPAIR_FIXTURES / name, site.root / folder / name)
     results = {r.path.name: r for r in repair_site(site, check=True)}
     assert {k: (r.changed, r.error is not None) for k, r in results.items()} == {
-        "markdown_code.md": (True, False), "html_body.md": (True, False),
+        "markdown_code.md": (True, False),
+        "html_body.md": (True, False),
         "broken_yaml.md": (False, True),
     }
     [only] = list(repair_site(site, ["_posts/markdown_code.md"]))

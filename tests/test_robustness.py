@@ -34,9 +34,36 @@ _TAG_RE = re.compile(r"<([a-zA-Z][a-zA-Z0-9]*)\b[^>]*>")
 _ATTR_RE = re.compile(r'="([^"]*)"')
 _SCRIPT_RE = re.compile(r"<script[^>]*>(.*?)</script>", re.S)
 JUNK = st.sampled_from(
-    ["\x00", "\x01\x02", "\ufffd", "\udcff\udc80", "\ud800", "&#0;", "&#xD800;", "&amp;amp;",
-     "<", ">", '"', "{", "}", "]", "\\", "\\x4", "\\u00", "<![CDATA[", "]]>", "<!--", "\x1b",
-     "\u2028", "\ufeff", "é", "🍾", "\x85", "\r", ""]
+    [
+        "\x00",
+        "\x01\x02",
+        "\ufffd",
+        "\udcff\udc80",
+        "\ud800",
+        "&#0;",
+        "&#xD800;",
+        "&amp;amp;",
+        "<",
+        ">",
+        '"',
+        "{",
+        "}",
+        "]",
+        "\\",
+        "\\x4",
+        "\\u00",
+        "<![CDATA[",
+        "]]>",
+        "<!--",
+        "\x1b",
+        "\u2028",
+        "\ufeff",
+        "é",
+        "🍾",
+        "\x85",
+        "\r",
+        "",
+    ]
 )
 
 
@@ -64,13 +91,31 @@ def garble_attribute(text: str, data: st.DataObject) -> str:
     if not attrs:
         return text
     match = data.draw(st.sampled_from(attrs))
-    value = data.draw(st.one_of(JUNK, st.text(max_size=12),
-                                st.sampled_from(["medium://p/", "medium:/p/zz", "/@", "//",
-                                                 "http://", "https://", "http://[", "//[x",
-                                                 "https://[::1", "1*", "0", "-1",
-                                                 "99999999999999999999w"])))
+    value = data.draw(
+        st.one_of(
+            JUNK,
+            st.text(max_size=12),
+            st.sampled_from(
+                [
+                    "medium://p/",
+                    "medium:/p/zz",
+                    "/@",
+                    "//",
+                    "http://",
+                    "https://",
+                    "http://[",
+                    "//[x",
+                    "https://[::1",
+                    "1*",
+                    "0",
+                    "-1",
+                    "99999999999999999999w",
+                ]
+            ),
+        )
+    )
     value = value.replace('"', "&quot;")
-    return text[: match.start(1)] + value + text[match.end(1):]
+    return text[: match.start(1)] + value + text[match.end(1) :]
 
 
 def break_script(text: str, data: st.DataObject) -> str:
@@ -86,16 +131,33 @@ def break_script(text: str, data: st.DataObject) -> str:
     elif how == "insert":
         body = body[:cut] + data.draw(JUNK) + body[cut:]
     else:  # valid JSON of the wrong shapes
-        body = (body.replace("{", "[", 1) if "{" in body else body)
+        body = body.replace("{", "[", 1) if "{" in body else body
         body = re.sub(r'"(\d{10,})"|(\d{10,})', '"x"', body, count=3)
         body = body.replace('"paragraphs":[', '"paragraphs":"', 1)
-    return text[: match.start(1)] + body + text[match.end(1):]
+    return text[: match.start(1)] + body + text[match.end(1) :]
 
 
 _JSON_KEY_RE = re.compile(r'"[\w@$:.()\\"{}]{1,60}?":(?=[\[{"\dtfn-])')
 ODD_VALUES = st.sampled_from(
-    ["null", "0", "-1", "true", '"x"', '""', "[]", "{}", "[null]", "[1]", '["a",{}]',
-     '{"__ref":5}', '{"id":[]}', '{"__ref":"Post:zz"}', "1e400", '"2019-13-45"', '"medium:/p/"']
+    [
+        "null",
+        "0",
+        "-1",
+        "true",
+        '"x"',
+        '""',
+        "[]",
+        "{}",
+        "[null]",
+        "[1]",
+        '["a",{}]',
+        '{"__ref":5}',
+        '{"id":[]}',
+        '{"__ref":"Post:zz"}',
+        "1e400",
+        '"2019-13-45"',
+        '"medium:/p/"',
+    ]
 )
 
 
@@ -109,10 +171,13 @@ def retype_json_value(text: str, data: st.DataObject) -> str:
     keys = list(_JSON_KEY_RE.finditer(text, script.start(1), script.end(1)))
     if not keys:
         return text
-    for key in sorted(data.draw(st.lists(st.sampled_from(keys), min_size=1, max_size=4,
-                                         unique_by=lambda m: m.start())),
-                      key=lambda m: -m.end()):
-        text = text[: key.end()] + data.draw(ODD_VALUES) + ',"_was":' + text[key.end():]
+    for key in sorted(
+        data.draw(
+            st.lists(st.sampled_from(keys), min_size=1, max_size=4, unique_by=lambda m: m.start())
+        ),
+        key=lambda m: -m.end(),
+    ):
+        text = text[: key.end()] + data.draw(ODD_VALUES) + ',"_was":' + text[key.end() :]
     return text
 
 
@@ -121,8 +186,15 @@ def insert_junk(text: str, data: st.DataObject) -> str:
     return text[:at] + data.draw(JUNK) + text[at:]
 
 
-MUTATIONS = [truncate, delete_element, garble_attribute, break_script, insert_junk,
-             retype_json_value, retype_json_value]
+MUTATIONS = [
+    truncate,
+    delete_element,
+    garble_attribute,
+    break_script,
+    insert_junk,
+    retype_json_value,
+    retype_json_value,
+]
 
 
 def check(html: str) -> None:
@@ -134,8 +206,12 @@ def check(html: str) -> None:
     markdown.render_html(post.body)
 
 
-@settings(max_examples=150, deadline=None, derandomize=True,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(
+    max_examples=150,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 @given(st.sampled_from(sorted(TEXTS)), st.data())
 def test_mutated_pages_raise_only_domain_errors(name: str, data: st.DataObject) -> None:
     text = TEXTS[name]
@@ -146,9 +222,16 @@ def test_mutated_pages_raise_only_domain_errors(name: str, data: st.DataObject) 
 
 @pytest.mark.parametrize(
     "html",
-    ["", " ", "\x00", "<html>", "<html><head></head><body></body></html>", "\udcff",
-     "<?xml version='1.0' encoding='utf-8'?><html><head><meta property='al:ios:url' "
-     "content='medium://p/0123456789ab'></head></html>"],
+    [
+        "",
+        " ",
+        "\x00",
+        "<html>",
+        "<html><head></head><body></body></html>",
+        "\udcff",
+        "<?xml version='1.0' encoding='utf-8'?><html><head><meta property='al:ios:url' "
+        "content='medium://p/0123456789ab'></head></html>",
+    ],
 )
 def test_degenerate_pages_raise_only_domain_errors(html: str) -> None:
     check(html)
@@ -170,37 +253,46 @@ def _replace_once(name: str, old: str, new: str) -> str:
 #: The crashes this test and its exhaustive variants found while the extractor was hardened,
 #: kept as fixed cases (each raised the bare Python error named before its fix).
 FOUND = {
-    "document cut after '<html' (lxml ParserError: Document is empty)":
-        TEXTS["cloudflare.html"][:20],
-    "Apollo Collection name is a list (AttributeError in clean_text)":
-        _replace_once("e4_debugger_locked_2021.html", '"name":"Debugger","slug"',
-                      '"name":[1],"slug"'),
-    "GLOBALS creatorId is a list (TypeError: unhashable type)":
-        _replace_once("e1_globals_2015.html", '"creatorId":"c0ffee123456"', '"creatorId":[]'),
-    "GLOBALS references.User is a number (AttributeError)":
-        _replace_once("e1_globals_2015.html", '"references":{"User":{',
-                      '"references":{"User":-1,"U":{'),
-    "firstPublishedAt is 1e400 = infinity (OverflowError)":
-        _replace_once("e1_globals_2015.html", '"firstPublishedAt":1426609660294',
-                      '"firstPublishedAt":1e400'),
-    "datePublished far outside the UTC range (OverflowError)":
-        _replace_once("e4_german_2021.html", '"datePublished":"2021-02-27T09:15:30.250Z"',
-                      '"datePublished":"0001-01-01T00:00:00+05:00"'),
-    "canonical 'http://[' (ValueError: Invalid IPv6 URL in urlsplit)":
-        _replace_once("e4_german_2021.html",
-                      'rel="canonical" href="https://jonasweber.medium.com/warum-tests-zeit-sparen-'
-                      '7d1e0f2a3b4c"', 'rel="canonical" href="http://["'),
-    "article:author 'http://[' (ValueError in strip_tracking)":
-        _replace_once("e4_debugger_locked_2021.html", 'content="https://erik-engheim.medium.com"',
-                      'content="http://["'),
-    "a body link '//[x' (ValueError in urljoin)":
-        _replace_once("e4_offsite_canonical_2019.html",
-                      'href="https://justlaravel.com/search-in-laravel-with-ajax/?source=post_page"',
-                      'href="//[x"'),
-    "og:url 'http://[' on a page without app links (ValueError in host)":
-        _replace_once("hackernoon_platform_2021.html",
-                      'content="https://hackernoon.com/how-to-cache-api-responses-in-go-3fa1c9e2"',
-                      'content="http://["'),
+    "document cut after '<html' (lxml ParserError: Document is empty)": TEXTS["cloudflare.html"][
+        :20
+    ],
+    "Apollo Collection name is a list (AttributeError in clean_text)": _replace_once(
+        "e4_debugger_locked_2021.html", '"name":"Debugger","slug"', '"name":[1],"slug"'
+    ),
+    "GLOBALS creatorId is a list (TypeError: unhashable type)": _replace_once(
+        "e1_globals_2015.html", '"creatorId":"c0ffee123456"', '"creatorId":[]'
+    ),
+    "GLOBALS references.User is a number (AttributeError)": _replace_once(
+        "e1_globals_2015.html", '"references":{"User":{', '"references":{"User":-1,"U":{'
+    ),
+    "firstPublishedAt is 1e400 = infinity (OverflowError)": _replace_once(
+        "e1_globals_2015.html", '"firstPublishedAt":1426609660294', '"firstPublishedAt":1e400'
+    ),
+    "datePublished far outside the UTC range (OverflowError)": _replace_once(
+        "e4_german_2021.html",
+        '"datePublished":"2021-02-27T09:15:30.250Z"',
+        '"datePublished":"0001-01-01T00:00:00+05:00"',
+    ),
+    "canonical 'http://[' (ValueError: Invalid IPv6 URL in urlsplit)": _replace_once(
+        "e4_german_2021.html",
+        'rel="canonical" href="https://jonasweber.medium.com/warum-tests-zeit-sparen-7d1e0f2a3b4c"',
+        'rel="canonical" href="http://["',
+    ),
+    "article:author 'http://[' (ValueError in strip_tracking)": _replace_once(
+        "e4_debugger_locked_2021.html",
+        'content="https://erik-engheim.medium.com"',
+        'content="http://["',
+    ),
+    "a body link '//[x' (ValueError in urljoin)": _replace_once(
+        "e4_offsite_canonical_2019.html",
+        'href="https://justlaravel.com/search-in-laravel-with-ajax/?source=post_page"',
+        'href="//[x"',
+    ),
+    "og:url 'http://[' on a page without app links (ValueError in host)": _replace_once(
+        "hackernoon_platform_2021.html",
+        'content="https://hackernoon.com/how-to-cache-api-responses-in-go-3fa1c9e2"',
+        'content="http://["',
+    ),
 }
 
 
@@ -221,16 +313,23 @@ def test_junk_characters_do_not_lose_the_page(junk: str) -> None:
 
 @pytest.mark.parametrize(
     "name",
-    ["e1_globals_2015.html", "e3_timeline_dropcap_2017.html", "e4_french_2019.html",
-     "e4_debugger_locked_2021.html"],
+    [
+        "e1_globals_2015.html",
+        "e3_timeline_dropcap_2017.html",
+        "e4_french_2019.html",
+        "e4_debugger_locked_2021.html",
+    ],
 )
 def test_every_json_key_of_another_type_raises_only_domain_errors(name: str) -> None:
     """Exhaustive where random sampling is thin: every key of the JSON-LD and the embedded state
     (GLOBALS, Apollo v2 and v3) given, in turn, a list, a dangling reference and infinity."""
     text = TEXTS[name]
-    keys = [key for script in _SCRIPT_RE.finditer(text)
-            for key in _JSON_KEY_RE.finditer(text, script.start(1), script.end(1))]
+    keys = [
+        key
+        for script in _SCRIPT_RE.finditer(text)
+        for key in _JSON_KEY_RE.finditer(text, script.start(1), script.end(1))
+    ]
     assert len(keys) > 10
     for key in keys:
         for odd in ("[1]", '{"__ref":5}', "1e400"):
-            check(text[: key.end()] + odd + ',"_was":' + text[key.end():])
+            check(text[: key.end()] + odd + ',"_was":' + text[key.end() :])

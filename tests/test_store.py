@@ -269,7 +269,10 @@ def test_index_reports_unparseable_files_and_goes_on(site: Site) -> None:
     assert index[PID].path == "_posts/dupe.md"  # sorted order: first file wins
     problems = {p.path: p.message for p in site.problems}
     assert set(problems) == {
-        "_posts/bad-yaml.md", "_posts/no-front.md", "_posts/no-id.md", "_posts/binary.md",
+        "_posts/bad-yaml.md",
+        "_posts/no-front.md",
+        "_posts/no-id.md",
+        "_posts/binary.md",
         "_posts/good.md",
     }
     assert "(while parsing a flow sequence at line 2)" in problems["_posts/bad-yaml.md"]
@@ -343,7 +346,9 @@ def test_rearchiving_an_unchanged_post_leaves_the_file_byte_for_byte(site: Site)
         post = make_post()
         rel = site.path_for(post)
         meta = front_matter(
-            post, source_path=rel, body_markdown="Body.\n",
+            post,
+            source_path=rel,
+            body_markdown="Body.\n",
             archive={"fetchedFrom": post.url, "etag": '"v1"'},
         )
         return dumps_with_hash(meta, "Body.\n")

@@ -34,6 +34,7 @@ def test_sync_keeps_saved_images_and_fetches_them_once(
         b"GIF89a\x01\x00\x01\x00\x00\x00\x00;", content_type="image/gif"
     )
     pages = {"html": html}
+
     def serve_page(request: Request) -> Response:
         return Response(pages["html"], content_type="text/html")
 

@@ -220,7 +220,7 @@ def test_e3_custom_domain_fields() -> None:
 def test_facebook_numeric_article_author_is_never_the_author_url(drop: str) -> None:
     html = read("e3_timeline_dropcap_2017.html")
     start = html.index('<script type="application/ld+json">')
-    html = html[:start] + html[html.index("</script>", start) + len("</script>"):]
+    html = html[:start] + html[html.index("</script>", start) + len("</script>") :]
     if drop == "json-ld+link":
         html = html.replace('<link rel="author" href="https://timeline.com/@meaganday">', "")
     post = extract_post(html, "https://timeline.com/women-ran-newsroom-5f4e3d2c1b0a")
@@ -249,8 +249,10 @@ def test_hackernoon_platform_page_is_not_medium() -> None:
     """Post-2020 HackerNoon (its own platform): a hex-looking URL suffix, a NewsArticle JSON-LD
     and old images still on Medium's CDN, but no Medium app links, state or markup."""
     with pytest.raises(NotAPost, match="not a Medium page"):
-        extract("hackernoon_platform_2021.html",
-                "https://hackernoon.com/how-to-cache-api-responses-in-go-3fa1c9e2")
+        extract(
+            "hackernoon_platform_2021.html",
+            "https://hackernoon.com/how-to-cache-api-responses-in-go-3fa1c9e2",
+        )
 
 
 # --- E1 2015 GLOBALS page ------------------------------------------------------------------------
@@ -260,10 +262,13 @@ def test_e1_globals_page_single_slash_ios_url_and_no_android() -> None:
     post = extract("e1_globals_2015.html")
     assert post.id == "b2c3d4e5f6a7"
     assert post.app_links == (
-        AppLink(type="ios", url="medium:/p/b2c3d4e5f6a7", app_store_id="828256236",
-                app_name="Medium"),
-        AppLink(type="web",
-                url="https://medium.com/@ubysseyed/notes-from-a-student-newsroom-b2c3d4e5f6a7"),
+        AppLink(
+            type="ios", url="medium:/p/b2c3d4e5f6a7", app_store_id="828256236", app_name="Medium"
+        ),
+        AppLink(
+            type="web",
+            url="https://medium.com/@ubysseyed/notes-from-a-student-newsroom-b2c3d4e5f6a7",
+        ),
     )
 
 

@@ -204,8 +204,11 @@ def parse_listing(data: bytes, account: Account) -> ListingPage:
         message = first.get("message") if isinstance(first, dict) else first
         text = " ".join(str(message).split())[:160]
         raise ListingError(f"GraphQL errors: {text}")
-    result = (answer.get("data") or {}).get("userResult") if isinstance(answer.get("data"), dict) \
+    result = (
+        (answer.get("data") or {}).get("userResult")
+        if isinstance(answer.get("data"), dict)
         else None
+    )
     if not isinstance(result, dict):
         raise _shape("no data.userResult")
     typename = result.get("__typename", "User")
