@@ -4,7 +4,6 @@ and the commands on a corpus post whose eight embeds are Medium proxy iframes.""
 from __future__ import annotations
 
 import re
-import shutil
 import socket
 import subprocess
 import threading
@@ -20,6 +19,8 @@ import yaml
 from click.testing import CliRunner
 from conftest import CORPUS, require_corpus
 from pytest_httpserver import HTTPServer
+from test_hugo import require_hugo
+from test_jekyll import require_jekyll
 from werkzeug import Request, Response
 
 from medium_archive import embeds
@@ -112,23 +113,22 @@ def test_lang_for_filename(filename: str, expected: str) -> None:
     assert lang_for_filename(filename) == expected
 
 
-@pytest.mark.skipif(shutil.which("ruby") is None, reason="ruby (with jekyll's rouge) not installed")
 def test_every_language_written_is_known_to_rouge() -> None:
+    require_jekyll()  # jekyll brings ruby and rouge (skipped without it, an error in CI)
     names = sorted(embeds_langs())
     script = 'require "rouge"; ARGV.each { |l| puts(Rouge::Lexer.find(l) ? "ok" : "missing #{l}") }'
     done = subprocess.run(
         ["ruby", "-e", script, *names], capture_output=True, text=True, check=False
     )
-    if done.returncode != 0 and "cannot load such file" in done.stderr:
-        pytest.skip("ruby has no rouge gem")
+    assert "cannot load such file" not in done.stderr, "jekyll's ruby has no rouge gem"
     assert [line for line in done.stdout.splitlines() if line != "ok"] == []
     assert done.stdout.count("ok") == len(names)
 
 
-@pytest.mark.skipif(shutil.which("hugo") is None, reason="hugo not installed")
 def test_every_language_written_is_known_to_chroma(tmp_path: Path) -> None:
     """Hugo wraps a fence in ``<div class="highlight">`` only when Chroma has a lexer for its
     language (an unknown one, the control, is left bare)."""
+    hugo = require_hugo()  # skipped without hugo, an error in CI
     names = sorted(embeds_langs())
     fences = "".join(f"```{name}\nfoo = bar(1) # x\n```\n\n" for name in [*names, "zzzunknown"])
     (tmp_path / "content").mkdir()
@@ -139,7 +139,7 @@ def test_every_language_written_is_known_to_chroma(tmp_path: Path) -> None:
         'baseURL = "http://example.org/"\ndisableKinds = ["taxonomy", "term", "RSS", "sitemap"]\n'
     )
     done = subprocess.run(
-        ["hugo", "--source", str(tmp_path), "--destination", str(tmp_path / "public")],
+        [hugo, "--source", str(tmp_path), "--destination", str(tmp_path / "public")],
         capture_output=True,
         text=True,
         check=False,
