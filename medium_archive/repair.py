@@ -85,6 +85,9 @@ def regroup_app_links(links: Any) -> Any:
     regrouped: list[Any] = [
         frontmatter.app_link_map({"type": p, **values}) for p, values in grouped.items() if values
     ]
+    as_given = [frontmatter.app_link_map(dict(e)) for e in links if isinstance(e, Mapping)]
+    if len(as_given) == len(regrouped) and all(m in regrouped for m in as_given):
+        return as_given + others  # already one map per platform: the page's order is kept
     return regrouped + others
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
-from conftest import FIXTURES, SEED, require_seed
+from conftest import FIXTURES, SEED, require_corpus, require_seed
 
 from medium_archive.cli import cli
 
@@ -76,3 +76,26 @@ def test_named_files_only(site: Path) -> None:
     )
     assert result.exit_code == 0
     assert other.read_bytes() == before
+
+
+@pytest.mark.parametrize(
+    "page",
+    [
+        "sample",
+        "gunar/you-might-not-need-redux.html",
+        "metascraper/integration-medium.input.html",
+        "readability/medium-1.source.html",
+    ],
+)
+def test_a_post_just_archived_needs_no_repair(tmp_path: Path, page: str) -> None:
+    """What `archive` writes is what `repair` would write: app links keep the page's platform
+    order (the sample names android first), so `repair --check` finds nothing to do."""
+    source = FIXTURES / "sample" / "sample-post.html"
+    if page != "sample":
+        source = require_corpus() / "pages" / page
+    site = tmp_path / "blog"
+    archived = CliRunner().invoke(cli, ["archive", str(source), "--site", str(site), "--no-embeds"])
+    assert archived.exit_code == 0, archived.output
+    result = run("--site", str(site), "--check")
+    assert result.exit_code == 0, result.output
+    assert "needs repair" not in result.output
