@@ -22,36 +22,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import lxml.html
+from render_oracle import RENDERED_TAGS
 
 from medium_archive import pagedata
 
 #: Block elements whose text is one rendered block.
 _TEXT_BLOCKS = ("p", "h1", "h2", "h3", "h4", "h5", "h6", "li", "figcaption", "td", "th")
-#: Elements the Markdown writer's output renders to (kramdown wraps code in div/span).
-RENDERED_TAGS = frozenset(
-    {
-        "div",
-        "p",
-        "h2",
-        "h3",
-        "blockquote",
-        "ul",
-        "ol",
-        "li",
-        "pre",
-        "code",
-        "span",
-        "hr",
-        "strong",
-        "em",
-        "a",
-        "img",
-        "br",
-        "figure",
-        "figcaption",
-        "article",
-    }
-)
 _OBV_TEXT = {
     1: "P",
     2: "H",
